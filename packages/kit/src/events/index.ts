@@ -1,0 +1,21 @@
+export {
+  createEventConsumer,
+  type EventConsumer,
+  type EventHandler,
+  on,
+  type Subscription,
+} from './consumer.ts';
+export { createEmbeddedLog, logEndOffsets, partitionFor } from './embedded-log.ts';
+export {
+  type CloudEvent,
+  cloudEventSchema,
+  createEvent,
+  decodeEnvelope,
+  defineEvent,
+  type EventData,
+  type EventDefinition,
+} from './envelope.ts';
+export { createKafkaTransport, type KafkaTransportOptions } from './kafka.ts';
+export { eventKitMigrations, eventLogMigrations } from './migrations.ts';
+export { createOutboxRelay, enqueueEvents, type OutboxRelay, outboxChannel } from './outbox.ts';
+export * from './transport.ts';

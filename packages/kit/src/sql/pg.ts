@@ -1,0 +1,71 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { OID, parseDate, parseInt8, postgresNotify, quoteIdentifier } from './postgres-common.ts';
+import { assertIdentifier, type SqlDatabase } from './types.ts';
+
+export interface PgDatabaseOptions {
+  url: string;
+  /** Schema for this service's tables (created if missing); defaults to the database's `public`. */
+  schema?: string;
+  /** Upper bound on pooled connections. */
+  maxConnections?: number;
+}
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === OID.int8) return parseInt8;
+    if (oid === OID.date) return parseDate;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+/** A pooled connection to a real Postgres server. */
+export async function createPgDatabase(options: PgDatabaseOptions): Promise<SqlDatabase> {
+  const schema = options.schema === undefined ? undefined : assertIdentifier('schema', options.schema);
+  const connection = { connectionString: options.url, types };
+  const pool = new pg.Pool({
+    ...connection,
+    max: options.maxConnections ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  if (schema)
+    await sql`create schema if not exists ${sql.raw(quoteIdentifier(schema))}`.execute(db).catch(ignoreRace);
+
+  const listeners = new Set<pg.Client>();
+  return {
+    dialect: 'postgres',
+    db,
+    namespace: schema ?? 'public',
+    transaction: (fn) => db.transaction().execute(fn),
+    notify: postgresNotify,
+    async listen(channel, onNotify) {
+      // LISTEN needs a session of its own: a pooled connection would be handed to other queries.
+      const client = new pg.Client(connection);
+      client.on('error', () => {});
+      client.on('notification', (message) => {
+        if (message.channel === channel) onNotify();
+      });
+      await client.connect();
+      await client.query(`listen ${quoteIdentifier(channel)}`);
+      listeners.add(client);
+      return async () => {
+        listeners.delete(client);
+        await client.end().catch(() => {});
+      };
+    },
+    async close() {
+      await Promise.all([...listeners].map((client) => client.end().catch(() => {})));
+      listeners.clear();
+      await db.destroy();
+    },
+  };
+}
+
+/** Two processes creating the same schema at once: the loser's unique violation means it exists. */
+function ignoreRace(error: unknown): void {
+  const code = (error as { code?: string }).code;
+  if (code !== '23505' && code !== '42P06') throw error;
+}

@@ -1,0 +1,3 @@
+import { describeEventTransportContract, embeddedLogBackend } from '@hsg/testing';
+
+describeEventTransportContract(embeddedLogBackend);

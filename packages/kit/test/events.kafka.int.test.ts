@@ -1,0 +1,3 @@
+import { describeEventTransportContract, kafkaBackend } from '@hsg/testing';
+
+describeEventTransportContract(kafkaBackend);

@@ -1,0 +1,3 @@
+import { describeSqlContract, pgliteBackend } from '@hsg/testing';
+
+describeSqlContract(pgliteBackend);

@@ -1,0 +1,3 @@
+import { describeSqlContract, realPostgresBackend } from '@hsg/testing';
+
+describeSqlContract(realPostgresBackend);
