@@ -31,8 +31,8 @@ async function aptInstall(packages: readonly string[]): Promise<void> {
 /** postgresql-common would otherwise create and start a `main` cluster on 5432 when postgresql-15 lands. */
 async function disableMainCluster(): Promise<void> {
   const conf = await readFile(CREATECLUSTER_CONF, 'utf8');
-  if (/^\s*create_main_cluster\s*=\s*false/m.test(conf)) return;
-  const cleaned = conf.replace(/^\s*create_main_cluster\s*=.*$/gm, '');
+  if (/^[ \t]*create_main_cluster[ \t]*=[ \t]*false/m.test(conf)) return;
+  const cleaned = conf.replace(/^[ \t]*create_main_cluster[ \t]*=.*$/gm, '');
   await writeFile(CREATECLUSTER_CONF, `${cleaned.trimEnd()}\ncreate_main_cluster = false\n`);
 }
 

@@ -1,6 +1,9 @@
 // `npm run infra -- up|down|status|env [service...]`: shared test infrastructure without Docker.
+
+import path from 'node:path';
 import { ensurePackages } from './apt.ts';
-import { defaultInfraEnv, host } from './config.ts';
+import { defaultInfraEnv, host, infraDir } from './config.ts';
+import { withLock } from './lock.ts';
 import type { Service } from './service.ts';
 import { selectServices } from './services.ts';
 
@@ -91,7 +94,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
-  return (await action(selectServices(names))) ? 0 : 1;
+  const services = selectServices(names);
+  // Two `up`s at once (two terminals, a test setup) would race to start the same servers: queue them.
+  const ok =
+    command === 'up'
+      ? await withLock(path.join(infraDir(), '.up.lock'), () => up(services))
+      : await action(services);
+  return ok ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -114,7 +114,7 @@ export function mariadbService(): Service {
 
   async function down(): Promise<boolean> {
     const pid = await readPidFile(pidFile);
-    if (!isOurProcess(pid, cnf) || !pid) return false;
+    if (!pid || !isOurProcess(pid, cnf)) return false;
     // A clean shutdown flushes InnoDB; fall back to SIGTERM (also clean) if the admin call fails.
     await run('mariadb-admin', [...rootClient, 'shutdown']);
     await terminate(pid, cnf, 60_000);

@@ -136,7 +136,14 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+      eachBatch: async ({
+        batch,
+        resolveOffset,
+        heartbeat,
+        isRunning,
+        isStale,
+        commitOffsetsIfNecessary,
+      }) => {
         const records: ConsumedRecord[] = batch.messages.map((message) => ({
           topic: batch.topic,
           partition: batch.partition,
