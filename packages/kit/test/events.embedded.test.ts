@@ -1,3 +1,4 @@
-import { describeEventTransportContract, embeddedLogBackend } from '@hsg/testing';
+import { embeddedLogBackend } from '@hsg/testing';
+import { describeEventTransportContract } from '@hsg/testing/contracts';
 
 describeEventTransportContract(embeddedLogBackend);

@@ -1,3 +1,4 @@
-import { describeEventTransportContract, kafkaBackend } from '@hsg/testing';
+import { kafkaBackend } from '@hsg/testing';
+import { describeEventTransportContract } from '@hsg/testing/contracts';
 
 describeEventTransportContract(kafkaBackend);

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { type KafkaBroker, startKafkaBroker } from '@hsg/infra';
 import { silentLogger } from '@hsg/kit';
 import {
@@ -10,22 +9,27 @@ import {
   createKafkaTransport,
   createOutboxRelay,
   defineEvent,
-  enqueueEvents,
   type EventConsumer,
   type EventTransport,
+  enqueueEvents,
   eventKitMigrations,
-  on,
   type OutboxRelay,
+  on,
 } from '@hsg/kit/events';
 import { runMigrations, type SqlDatabase } from '@hsg/kit/sql';
 import { realPostgresBackend, temporaryMigrations, uniqueName, waitFor } from '@hsg/testing';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { z } from 'zod';
 
 // Kafka itself goes down here, so this test runs its own broker rather than the shared one.
 const backend = realPostgresBackend();
 const logger = silentLogger();
-const noted = defineEvent({ type: 'outage.noted', topic: uniqueName('outage'), data: z.object({ n: z.number() }) });
+const noted = defineEvent({
+  type: 'outage.noted',
+  topic: uniqueName('outage'),
+  data: z.object({ n: z.number() }),
+});
 let dir: string;
 let broker: KafkaBroker;
 let producer: SqlDatabase;
@@ -38,12 +42,17 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kafka-outage-'));
   broker = await startKafkaBroker({ dir });
   const transport = () => {
-    const created = createKafkaTransport({ brokers: [broker.brokers], clientId: uniqueName('outage'), logger });
+    const created = createKafkaTransport({
+      brokers: [broker.brokers],
+      clientId: uniqueName('outage'),
+      logger,
+    });
     transports.push(created);
     return created;
   };
   const tables = await temporaryMigrations('outage', {
-    '0001_notes.sql': 'create table notes (n int primary key); create table applied (event_id text not null, n int not null);',
+    '0001_notes.sql':
+      'create table notes (n int primary key); create table applied (event_id text not null, n int not null);',
   });
   producer = await backend.open(backend.newNamespace());
   consumerDb = await backend.open(backend.newNamespace());
@@ -82,7 +91,10 @@ it('delivers all 200 events committed while Kafka was down, once each, after it 
     await producer.transaction(async (trx) => {
       await sql`insert into notes (n) values (${n})`.execute(trx);
       await enqueueEvents(producer, trx, [
-        { definition: noted, event: createEvent(noted, { source: 'outage-test', subject: `note-${n % 7}`, data: { n } }) },
+        {
+          definition: noted,
+          event: createEvent(noted, { source: 'outage-test', subject: `note-${n % 7}`, data: { n } }),
+        },
       ]);
     });
   }
@@ -99,7 +111,9 @@ it('delivers all 200 events committed while Kafka was down, once each, after it 
 
   const rows = await applied();
   expect(rows).toHaveLength(200);
-  expect(new Set(rows.map((row) => row.n))).toEqual(new Set(Array.from({ length: 200 }, (_, index) => index + 1)));
+  expect(new Set(rows.map((row) => row.n))).toEqual(
+    new Set(Array.from({ length: 200 }, (_, index) => index + 1)),
+  );
   expect(consumer.stats().processed).toBe(200);
   const { rows: unsent } = await sql<{ count: number }>`
     select count(*)::int as count from kit_outbox where sent_at is null`.execute(producer.db);

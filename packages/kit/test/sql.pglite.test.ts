@@ -1,3 +1,4 @@
-import { describeSqlContract, pgliteBackend } from '@hsg/testing';
+import { pgliteBackend } from '@hsg/testing';
+import { describeSqlContract } from '@hsg/testing/contracts';
 
 describeSqlContract(pgliteBackend);

@@ -1,3 +1,4 @@
-import { describeSqlContract, realPostgresBackend } from '@hsg/testing';
+import { realPostgresBackend } from '@hsg/testing';
+import { describeSqlContract } from '@hsg/testing/contracts';
 
 describeSqlContract(realPostgresBackend);

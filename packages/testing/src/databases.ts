@@ -17,6 +17,7 @@ export interface SqlBackend {
 export function realPostgresBackend(): SqlBackend {
   const url = infraEnv().DATABASE_URL;
   const namespaces = new Set<string>();
+  const opened: SqlDatabase[] = [];
   return {
     name: 'postgres',
     newNamespace: () => {
@@ -24,8 +25,13 @@ export function realPostgresBackend(): SqlBackend {
       namespaces.add(name);
       return name;
     },
-    open: (schema) => createPgDatabase({ url, schema, maxConnections: 4 }),
+    async open(schema) {
+      const database = await createPgDatabase({ url, schema, maxConnections: 4 });
+      opened.push(database);
+      return database;
+    },
     async dispose() {
+      for (const database of opened.splice(0)) await database.close();
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       for (const schema of namespaces) await client.query(`drop schema if exists "${schema}" cascade`);

@@ -1,6 +1,5 @@
-export { describeEventTransportContract } from './contracts/event-contract.ts';
-export { describeSqlContract, waitFor } from './contracts/sql-contract.ts';
 export { pgliteBackend, realPostgresBackend, type SqlBackend } from './databases.ts';
 export { type EventBackend, embeddedLogBackend, kafkaBackend } from './event-backends.ts';
 export { temporaryMigrations } from './migrations.ts';
 export { uniqueName } from './names.ts';
+export { waitFor } from './wait.ts';

@@ -35,6 +35,7 @@ export async function createPgDatabase(options: PgDatabaseOptions): Promise<SqlD
     await sql`create schema if not exists ${sql.raw(quoteIdentifier(schema))}`.execute(db).catch(ignoreRace);
 
   const listeners = new Set<pg.Client>();
+  let closed = false;
   return {
     dialect: 'postgres',
     db,
@@ -57,6 +58,8 @@ export async function createPgDatabase(options: PgDatabaseOptions): Promise<SqlD
       };
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await Promise.all([...listeners].map((client) => client.end().catch(() => {})));
       listeners.clear();
       await db.destroy();

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import type { EventBackend } from '../event-backends.ts';
 import { temporaryMigrations } from '../migrations.ts';
 import { uniqueName } from '../names.ts';
-import { waitFor } from './sql-contract.ts';
+import { waitFor } from '../wait.ts';
 
 const KEYS = 20;
 const PER_KEY = 50;

@@ -5,6 +5,7 @@ import { runMigrations, type SqlDatabase } from '@hsg/kit/sql';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import type { SqlBackend } from '../databases.ts';
+import { waitFor } from '../wait.ts';
 
 /** What every SQL driver behind the kit's seam must do, run against each implementation. */
 export function describeSqlContract(makeBackend: () => SqlBackend): void {
@@ -157,15 +158,4 @@ export function describeSqlContract(makeBackend: () => SqlBackend): void {
       await rm(dir, { recursive: true, force: true });
     });
   });
-}
-
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -1,0 +1,43 @@
+import { AppError, badUserInput, conflict, isRetriable, toGraphQLErrorShape, unavailable } from '@hsg/kit';
+import { describe, expect, it } from '@jest/globals';
+
+describe('error catalogue', () => {
+  it('formats an application error with its stable code, retriable flag and safe details', () => {
+    expect(toGraphQLErrorShape(badUserInput('birthDate is in the future', 'birthDate'))).toEqual({
+      message: 'birthDate is in the future',
+      extensions: { code: 'BAD_USER_INPUT', retriable: false, field: 'birthDate' },
+    });
+    expect(toGraphQLErrorShape(unavailable('patient projection not ready')).extensions).toEqual({
+      code: 'UNAVAILABLE',
+      retriable: true,
+    });
+  });
+
+  it('finds the domain error inside a GraphQL wrapper', () => {
+    const wrapped = { message: 'wrapped', originalError: conflict('MRN already in use') };
+    expect(toGraphQLErrorShape(wrapped).extensions.code).toBe('CONFLICT');
+  });
+
+  it('hides internals of unknown failures and maps lost connections to UNAVAILABLE', () => {
+    const internal = toGraphQLErrorShape(
+      new Error('relation "patients" does not exist at SELECT ... Jane Doe'),
+    );
+    expect(internal).toEqual({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL', retriable: false },
+    });
+    const lost = toGraphQLErrorShape(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    );
+    expect(lost.extensions).toEqual({ code: 'UNAVAILABLE', retriable: true });
+  });
+
+  it('tells retriable failures from programming errors', () => {
+    expect(isRetriable(new AppError('CONFLICT', 'x', { retriable: true }))).toBe(true);
+    expect(isRetriable(Object.assign(new Error('deadlock'), { code: '40P01' }))).toBe(true);
+    expect(isRetriable(Object.assign(new Error('admin shutdown'), { code: '08006' }))).toBe(true);
+    expect(isRetriable(Object.assign(new Error('leader not available'), { retriable: true }))).toBe(true);
+    expect(isRetriable(new TypeError('undefined is not a function'))).toBe(false);
+    expect(isRetriable(Object.assign(new Error('unique'), { code: '23505' }))).toBe(false);
+  });
+});

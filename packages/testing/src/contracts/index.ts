@@ -1,0 +1,3 @@
+// Jest-only: these define test suites, so they live apart from the helpers that scripts can load too.
+export { describeEventTransportContract } from './event-contract.ts';
+export { describeSqlContract } from './sql-contract.ts';
