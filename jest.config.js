@@ -15,13 +15,13 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{packages,bench}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{packages,subgraphs,router,schema}/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
     },
     {
       ...common,
       displayName: 'int',
-      testMatch: ['<rootDir>/packages/**/*.int.test.ts'],
+      testMatch: ['<rootDir>/{packages,subgraphs,router,schema}/**/*.int.test.ts'],
       globalSetup: '<rootDir>/packages/testing/src/global-setup.ts',
     },
     {

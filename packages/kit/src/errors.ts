@@ -29,12 +29,14 @@ export class AppError extends Error {
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'AppError';
     this.code = code;
     this.retriable = options.retriable ?? errorCatalogue[code].retriable;
     this.details = options.details;
   }
 }
+
+// On the prototype, not the instance: the logger redacts any own `name` key (a patient's name).
+Object.defineProperty(AppError.prototype, 'name', { value: 'AppError' });
 
 export const badUserInput = (message: string, field?: string) =>
   new AppError('BAD_USER_INPUT', message, field === undefined ? {} : { details: { field } });

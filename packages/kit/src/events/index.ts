@@ -14,8 +14,16 @@ export {
   defineEvent,
   type EventData,
   type EventDefinition,
+  type NewEvent,
 } from './envelope.ts';
 export { createKafkaTransport, type KafkaTransportOptions } from './kafka.ts';
 export { eventKitMigrations, eventLogMigrations } from './migrations.ts';
-export { createOutboxRelay, enqueueEvents, type OutboxRelay, outboxChannel } from './outbox.ts';
+export {
+  createOutboxRelay,
+  enqueueEvents,
+  type OutboxRelay,
+  type OutgoingEvent,
+  outboxChannel,
+  outgoing,
+} from './outbox.ts';
 export * from './transport.ts';

@@ -5,7 +5,13 @@ import { backoffDelay, pause } from '../retry.ts';
 import { createWakeup } from '../signal.ts';
 import { acquireLease, releaseLease } from '../sql/lease.ts';
 import type { AnyKysely, SqlDatabase } from '../sql/types.ts';
-import { type CloudEvent, cloudEventContentType, type EventDefinition } from './envelope.ts';
+import {
+  type CloudEvent,
+  cloudEventContentType,
+  createEvent,
+  type EventDefinition,
+  type NewEvent,
+} from './envelope.ts';
 import type { ComponentState, EventTransport, TransportRecord } from './transport.ts';
 
 export const outboxChannel = (namespace: string): string => `kit_outbox_${namespace}`.slice(0, 63);
@@ -13,6 +19,14 @@ export const outboxChannel = (namespace: string): string => `kit_outbox_${namesp
 export interface OutgoingEvent {
   definition: EventDefinition;
   event: CloudEvent;
+}
+
+/** Builds a validated event ready for `enqueueEvents`. */
+export function outgoing<Type extends string, Data>(
+  definition: EventDefinition<Type, Data>,
+  event: NewEvent<Data>,
+): OutgoingEvent {
+  return { definition: definition as EventDefinition, event: createEvent(definition, event) };
 }
 
 /**

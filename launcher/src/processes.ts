@@ -1,0 +1,63 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** SIGTERM, then SIGKILL after graceMs; resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Runs one part of the system as its own Node process (the same Node that runs this launcher), its
+ * output prefixed with its name so interleaved logs stay readable.
+ */
+export function runProcess(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  quiet = false,
+): ManagedProcess {
+  const child = spawn(process.execPath, [script], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
+    if (quiet) return;
+    for (const line of chunk.toString().split('\n')) if (line) stream.write(`[${name}] ${line}\n`);
+  };
+  child.stdout?.on('data', prefix(process.stdout));
+  child.stderr?.on('data', prefix(process.stderr));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name,
+    child,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls an HTTP endpoint until it answers 200, failing early if the process died. */
+export async function waitForHttp(url: string, process_: ManagedProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (process_.child.exitCode !== null)
+      throw new Error(`${process_.name} exited with code ${process_.child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${process_.name} did not become ready at ${url} within ${timeoutMs} ms`);
+}

@@ -1,0 +1,1 @@
+export { DateScalar, DateTimeScalar, isCalendarDate } from './scalars.ts';

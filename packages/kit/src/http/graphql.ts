@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http';
+import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import { isAppError, toGraphQLErrorShape } from '../errors.ts';
+import { type RouteHandler, readBody, sendJson } from './server.ts';
+
+/**
+ * Apollo Server's own errors (parse, validation, variable coercion) keep their codes; anything a resolver
+ * threw goes through the kit's one mapping, so codes are stable and internals never leak.
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = (error as { originalError?: unknown } | null)?.originalError;
+  if (original === undefined || original === null) return formatted;
+  if (isGraphQLErrorLike(original) && !isAppError(original)) return formatted;
+  const shape = toGraphQLErrorShape(original);
+  return { ...formatted, message: shape.message, extensions: shape.extensions };
+}
+
+function isGraphQLErrorLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as Error).name === 'GraphQLError';
+}
+
+/** Serves an started ApolloServer on a node:http route (the integration API Apollo documents). */
+export function apolloRoute<Context extends BaseContext>(
+  apollo: ApolloServer<Context>,
+  context: (request: IncomingMessage) => Promise<Context>,
+): RouteHandler {
+  return async (request, response) => {
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (request.method === 'POST') {
+      const text = await readBody(request);
+      try {
+        body = text.length > 0 ? JSON.parse(text) : {};
+      } catch {
+        return sendJson(response, 400, {
+          errors: [{ message: 'Body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        });
+      }
+    }
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
+      context: () => context(request),
+    });
+    for (const [name, value] of result.headers) response.setHeader(name, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  };
+}

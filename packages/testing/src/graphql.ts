@@ -1,0 +1,27 @@
+export interface GraphQLResponse<Data = Record<string, unknown>> {
+  data?: Data | null;
+  errors?: Array<{
+    message: string;
+    path?: string[];
+    extensions?: Record<string, unknown> & { code?: string };
+  }>;
+}
+
+/** POSTs one GraphQL operation and returns the parsed response (HTTP errors included as responses). */
+export async function graphqlRequest<Data = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<Data>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphQLResponse<Data>;
+}
+
+/** The first error's code, for asserting on failures. */
+export const errorCode = (response: GraphQLResponse<unknown>): string | undefined =>
+  response.errors?.[0]?.extensions?.code;

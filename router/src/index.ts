@@ -1,0 +1,36 @@
+import { createLogger } from '@hsg/kit';
+import { loadSupergraphSdl } from '@hsg/schema';
+import { parseRouterEnv } from './env.ts';
+import { createRouter } from './router.ts';
+
+// Real mode: the router as its own process, configured by the environment.
+const env = parseRouterEnv();
+const logger = createLogger({ service: 'router', level: env.LOG_LEVEL });
+const router = createRouter({
+  supergraphSdl: await loadSupergraphSdl(env.SUPERGRAPH_PATH),
+  logger,
+  subgraphUrls: env.subgraphUrls,
+  production: env.NODE_ENV === 'production',
+  maxSocketsPerSubgraph: env.SUBGRAPH_MAX_SOCKETS,
+  subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+  queryPlanCacheMiB: env.QUERY_PLAN_CACHE_MIB,
+});
+const port = await router.start(env.PORT, env.HOST);
+logger.info(
+  {
+    url: `http://${env.HOST}:${port}/graphql`,
+    subgraphs: Object.fromEntries(router.subgraphs.map((s) => [s.name, s.url])),
+  },
+  'router ready',
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'draining');
+  await router.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,49 @@
+import type { Fetcher } from './fetcher.ts';
+import type { SubgraphEndpoint } from './subgraphs.ts';
+
+export interface ReadinessOptions {
+  /** How long one probe may take before the subgraph counts as down. */
+  timeoutMs?: number;
+  /** How long a result is reused, so frequent /ready polls cost at most one probe per subgraph per period. */
+  cacheMs?: number;
+  now?: () => number;
+}
+
+/**
+ * One check per subgraph for the kit's healthRoutes: a `{ __typename }` POST, the cheapest operation every
+ * GraphQL server answers. Concurrent callers share the probe in flight.
+ */
+export function subgraphReadiness(
+  subgraphs: SubgraphEndpoint[],
+  fetcher: Fetcher,
+  { timeoutMs = 1000, cacheMs = 1000, now = Date.now }: ReadinessOptions = {},
+): Record<string, () => Promise<boolean>> {
+  return Object.fromEntries(
+    subgraphs.map(({ name, url }) => {
+      let cached: { at: number; result: Promise<boolean> } | undefined;
+      const check = () => {
+        if (cached === undefined || now() - cached.at >= cacheMs) {
+          cached = { at: now(), result: probe(fetcher, url, timeoutMs) };
+        }
+        return cached.result;
+      };
+      return [name, check];
+    }),
+  );
+}
+
+async function probe(fetcher: Fetcher, url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const response = await fetcher(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!response.ok) return false;
+    const body = (await response.json()) as { data?: { __typename?: unknown } };
+    return typeof body.data?.__typename === 'string';
+  } catch {
+    return false;
+  }
+}

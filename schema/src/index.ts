@@ -1,0 +1,16 @@
+import { readFile } from 'node:fs/promises';
+import { supergraphPath } from './composition.ts';
+
+export {
+  type AcceptedHint,
+  type ComposeOptions,
+  type CompositionOutcome,
+  composeSupergraph,
+  type HintSummary,
+  supergraphPath,
+} from './composition.ts';
+
+/** The committed supergraph SDL (schema/supergraph.graphql), or another file composed the same way. */
+export function loadSupergraphSdl(path: string = supergraphPath): Promise<string> {
+  return readFile(path, 'utf8');
+}

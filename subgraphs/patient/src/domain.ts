@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { patientDeactivated, patientRegistered, patientUpdated } from '@hsg/contracts';
+import { badUserInput, notFound } from '@hsg/kit';
+import { outgoing } from '@hsg/kit/events';
+import { isCalendarDate } from '@hsg/kit/graphql';
+import { z } from 'zod';
+import {
+  type Address,
+  type Gender,
+  type HumanName,
+  type Patient,
+  type PatientCursor,
+  type PatientFilter,
+  toSnapshot,
+} from './model.ts';
+import type { PatientStore } from './store.ts';
+
+export interface RegisterPatientInput {
+  mrn?: string | null;
+  name: HumanName;
+  birthDate: string;
+  gender: Gender;
+  email?: string | null;
+  phone?: string | null;
+  address?: Address | null;
+}
+
+export type UpdatePatientInput = Partial<Omit<RegisterPatientInput, 'mrn'>>;
+
+/** Who or what caused a change: travels into events as the trace context. */
+export interface ChangeContext {
+  traceparent?: string | undefined;
+}
+
+const SOURCE = 'urn:hsg:subgraph:patient';
+const OLDEST_BIRTH_YEAR = 1880;
+const email = z.email();
+const mrnPattern = /^[A-Z0-9][A-Z0-9-]{2,31}$/;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isPatientId = (id: string): boolean => uuidPattern.test(id);
+
+/** MRN-0100001-7: a sequence number with a Luhn check digit, so a mistyped MRN is caught at the desk. */
+export function formatMrn(sequence: number): string {
+  const digits = String(sequence).padStart(7, '0');
+  let sum = 0;
+  for (let index = 0; index < digits.length; index++) {
+    let digit = Number(digits[digits.length - 1 - index]);
+    if (index % 2 === 0) digit *= 2;
+    sum += digit > 9 ? digit - 9 : digit;
+  }
+  return `MRN-${digits}-${(10 - (sum % 10)) % 10}`;
+}
+
+function validName(name: HumanName, field: string): HumanName {
+  const given = name.given.map((part) => part.trim()).filter((part) => part.length > 0);
+  const family = name.family.trim();
+  if (family.length === 0) throw badUserInput(`${field}.family must not be empty`, `${field}.family`);
+  if (given.length === 0)
+    throw badUserInput(`${field}.given must have at least one non-empty name`, `${field}.given`);
+  if ([...given, family].some((part) => part.length > 100))
+    throw badUserInput(`${field} parts must be at most 100 characters`, field);
+  return { given, family };
+}
+
+function validBirthDate(value: string, field: string, today = new Date()): string {
+  if (!isCalendarDate(value)) throw badUserInput(`${field} must be a real calendar date (YYYY-MM-DD)`, field);
+  if (value > today.toISOString().slice(0, 10))
+    throw badUserInput(`${field} must not be in the future`, field);
+  if (Number(value.slice(0, 4)) < OLDEST_BIRTH_YEAR)
+    throw badUserInput(`${field} must not be before ${OLDEST_BIRTH_YEAR}`, field);
+  return value;
+}
+
+function validEmail(value: string | null | undefined, field: string): string | null {
+  if (value === null || value === undefined || value.trim() === '') return null;
+  const trimmed = value.trim();
+  if (!email.safeParse(trimmed).success) throw badUserInput(`${field} is not a valid email address`, field);
+  return trimmed.toLowerCase();
+}
+
+function validPhone(value: string | null | undefined, field: string): string | null {
+  if (value === null || value === undefined || value.trim() === '') return null;
+  const trimmed = value.trim();
+  if (!/^\+?[0-9 ()./-]{3,30}$/.test(trimmed))
+    throw badUserInput(`${field} is not a valid phone number`, field);
+  return trimmed;
+}
+
+function validAddress(value: Address | null | undefined): Address | null {
+  if (!value) return null;
+  return {
+    line: value.line.map((line) => line.trim()).filter((line) => line.length > 0),
+    city: value.city?.trim() || null,
+    postalCode: value.postalCode?.trim() || null,
+    country: value.country?.trim() || null,
+  };
+}
+
+/** Patient use cases: validation, state changes and the events they emit. Resolvers only call these. */
+export function createPatientDomain(store: PatientStore, clock: () => Date = () => new Date()) {
+  async function requireExisting(id: string): Promise<Patient> {
+    const [patient] = isPatientId(id) ? await store.findByIds([id]) : [];
+    if (!patient) throw notFound(`No patient with id ${id}`);
+    return patient;
+  }
+
+  return {
+    async register(input: RegisterPatientInput, context: ChangeContext = {}): Promise<Patient> {
+      let mrn = input.mrn?.trim().toUpperCase();
+      if (mrn !== undefined && mrn !== '' && !mrnPattern.test(mrn)) {
+        throw badUserInput('input.mrn must be 3-32 letters, digits or dashes', 'input.mrn');
+      }
+      const name = validName(input.name, 'input.name');
+      const birthDate = validBirthDate(input.birthDate, 'input.birthDate', clock());
+      const now = clock();
+      if (!mrn) mrn = formatMrn(await store.nextMrnNumber());
+      const patient: Patient = {
+        id: randomUUID(),
+        mrn,
+        name,
+        birthDate,
+        gender: input.gender,
+        email: validEmail(input.email, 'input.email'),
+        phone: validPhone(input.phone, 'input.phone'),
+        address: validAddress(input.address),
+        active: true,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+      return store.insert(patient, (saved) => [
+        outgoing(patientRegistered, {
+          source: SOURCE,
+          subject: saved.id,
+          data: { patient: toSnapshot(saved) },
+          traceparent: context.traceparent,
+        }),
+      ]);
+    },
+
+    async update(
+      id: string,
+      expectedVersion: number,
+      input: UpdatePatientInput,
+      context: ChangeContext = {},
+    ): Promise<Patient> {
+      const current = await requireExisting(id);
+      const changes: Partial<Patient> = {};
+      if (input.name) changes.name = validName(input.name, 'input.name');
+      if (input.birthDate) changes.birthDate = validBirthDate(input.birthDate, 'input.birthDate', clock());
+      if (input.gender) changes.gender = input.gender;
+      if (input.email !== undefined) changes.email = validEmail(input.email, 'input.email');
+      if (input.phone !== undefined) changes.phone = validPhone(input.phone, 'input.phone');
+      if (input.address !== undefined) changes.address = validAddress(input.address);
+      const next: Patient = { ...current, ...changes, version: expectedVersion + 1, updatedAt: clock() };
+      const saved = await store.update(next, expectedVersion, (patient) => [
+        outgoing(patientUpdated, {
+          source: SOURCE,
+          subject: patient.id,
+          data: { patient: toSnapshot(patient), changed: Object.keys(changes) },
+          traceparent: context.traceparent,
+        }),
+      ]);
+      if (!saved) throw notFound(`No patient with id ${id}`);
+      return saved;
+    },
+
+    async deactivate(
+      id: string,
+      reason: string | null | undefined,
+      context: ChangeContext = {},
+    ): Promise<Patient> {
+      const current = await requireExisting(id);
+      if (!current.active) return current; // already inactive: nothing changes, no event
+      const next: Patient = { ...current, active: false, version: current.version + 1, updatedAt: clock() };
+      const saved = await store.update(next, current.version, (patient) => [
+        outgoing(patientDeactivated, {
+          source: SOURCE,
+          subject: patient.id,
+          data: { patient: toSnapshot(patient), reason: reason?.trim() || null },
+          traceparent: context.traceparent,
+        }),
+      ]);
+      if (!saved) throw notFound(`No patient with id ${id}`);
+      return saved;
+    },
+
+    async byId(id: string): Promise<Patient | undefined> {
+      if (!isPatientId(id)) return undefined;
+      const [patient] = await store.findByIds([id]);
+      return patient;
+    },
+
+    byMrn: (mrn: string) => store.findByMrn(mrn.trim().toUpperCase()),
+
+    async search(filter: PatientFilter | null | undefined, first: number, after: string | null | undefined) {
+      if (!Number.isInteger(first) || first < 1 || first > 100)
+        throw badUserInput('first must be between 1 and 100', 'first');
+      if (filter?.birthDate && !isCalendarDate(filter.birthDate))
+        throw badUserInput('filter.birthDate must be a real calendar date', 'filter.birthDate');
+      const name = filter?.name?.trim();
+      return store.search({ ...filter, name: name || null }, first, after ? decodeCursor(after) : undefined);
+    },
+  };
+}
+
+export type PatientDomain = ReturnType<typeof createPatientDomain>;
+
+export function encodeCursor(cursor: PatientCursor): string {
+  return Buffer.from(JSON.stringify([cursor.sortName, cursor.id])).toString('base64url');
+}
+
+export function decodeCursor(value: string): PatientCursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      typeof parsed[0] === 'string' &&
+      typeof parsed[1] === 'string' &&
+      isPatientId(parsed[1])
+    ) {
+      return { sortName: parsed[0], id: parsed[1] };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw badUserInput('after is not a cursor returned by this API', 'after');
+}

@@ -1,0 +1,63 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { DateScalar, DateTimeScalar } from '@hsg/kit/graphql';
+import type DataLoader from 'dataloader';
+import { encodeCursor, type PatientDomain } from './domain.ts';
+import type { Patient } from './model.ts';
+
+export interface PatientContext {
+  /** Batches every patient lookup of one request into one store query. */
+  patientLoader: DataLoader<string, Patient | undefined>;
+  traceparent: string | undefined;
+}
+
+/** Thin: arguments in, domain call, shape out. */
+export function createResolvers(domain: PatientDomain): GraphQLResolverMap<PatientContext> {
+  return {
+    Date: DateScalar,
+    DateTime: DateTimeScalar,
+    Query: {
+      patient: (_: unknown, { id }: { id: string }, { patientLoader }: PatientContext) =>
+        patientLoader.load(id),
+      patientByMrn: (_: unknown, { mrn }: { mrn: string }) => domain.byMrn(mrn),
+      patients: async (
+        _: unknown,
+        args: { filter?: Parameters<PatientDomain['search']>[0]; first: number; after?: string | null },
+      ) => {
+        const page = await domain.search(args.filter, args.first, args.after);
+        const edges = page.patients.map(({ patient, cursor }) => ({
+          cursor: encodeCursor(cursor),
+          node: patient,
+        }));
+        return {
+          edges,
+          pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+          totalCount: page.totalCount,
+        };
+      },
+    },
+    Mutation: {
+      registerPatient: (
+        _: unknown,
+        { input }: { input: Parameters<PatientDomain['register']>[0] },
+        context: PatientContext,
+      ) => domain.register(input, context),
+      updatePatient: (
+        _: unknown,
+        args: { id: string; expectedVersion: number; input: Parameters<PatientDomain['update']>[2] },
+        context: PatientContext,
+      ) => domain.update(args.id, args.expectedVersion, args.input, context),
+      deactivatePatient: (
+        _: unknown,
+        args: { id: string; reason?: string | null },
+        context: PatientContext,
+      ) => domain.deactivate(args.id, args.reason, context),
+    },
+    Patient: {
+      __resolveReference: (reference: { id: string }, { patientLoader }: PatientContext) =>
+        patientLoader.load(reference.id),
+    },
+    HumanName: {
+      text: (name: { given: string[]; family: string }) => [...name.given, name.family].join(' '),
+    },
+  };
+}

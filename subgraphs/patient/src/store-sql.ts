@@ -1,0 +1,190 @@
+import { conflict } from '@hsg/kit';
+import { enqueueEvents } from '@hsg/kit/events';
+import type { AnyKysely, SqlDatabase } from '@hsg/kit/sql';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import {
+  type Address,
+  nameTokens,
+  type Patient,
+  type PatientCursor,
+  type PatientFilter,
+  sortName,
+} from './model.ts';
+import type { PatientStore } from './store.ts';
+
+interface PatientRow {
+  id: string;
+  mrn: string;
+  given: string[];
+  family: string;
+  sort_name: string;
+  birth_date: string;
+  gender: Patient['gender'];
+  email: string | null;
+  phone: string | null;
+  address: Address | null;
+  active: boolean;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface Tables {
+  patients: PatientRow;
+  patient_name_tokens: { patient_id: string; token: string };
+}
+
+const toPatient = (row: PatientRow): Patient => ({
+  id: row.id,
+  mrn: row.mrn,
+  name: { given: row.given, family: row.family },
+  birthDate: row.birth_date,
+  gender: row.gender,
+  email: row.email,
+  phone: row.phone,
+  address: row.address,
+  active: row.active,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const toRow = (patient: Patient): PatientRow => ({
+  id: patient.id,
+  mrn: patient.mrn,
+  given: patient.name.given,
+  family: patient.name.family,
+  sort_name: sortName(patient.name),
+  birth_date: patient.birthDate,
+  gender: patient.gender,
+  email: patient.email,
+  phone: patient.phone,
+  address: patient.address === null ? null : (JSON.stringify(patient.address) as unknown as Address),
+  active: patient.active,
+  version: patient.version,
+  created_at: patient.createdAt,
+  updated_at: patient.updatedAt,
+});
+
+/** Unique violations become CONFLICT naming the field a client can fix. */
+function uniqueViolation(error: unknown): never {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  if (code === '23505') {
+    if (constraint?.includes('email'))
+      throw conflict('email is already registered to another patient', { field: 'email' });
+    if (constraint?.includes('mrn')) throw conflict('mrn is already in use', { field: 'mrn' });
+  }
+  throw error;
+}
+
+export function createSqlPatientStore(database: SqlDatabase): PatientStore {
+  const db = database.db as Kysely<Tables>;
+
+  async function writeTokens(trx: Transaction<Tables>, patient: Patient): Promise<void> {
+    await trx.deleteFrom('patient_name_tokens').where('patient_id', '=', patient.id).execute();
+    await trx
+      .insertInto('patient_name_tokens')
+      .values(nameTokens(patient.name).map((token) => ({ patient_id: patient.id, token })))
+      .execute();
+  }
+
+  function filtered(filter: PatientFilter) {
+    let query = db.selectFrom('patients');
+    if (filter.birthDate) query = query.where('birth_date', '=', filter.birthDate);
+    if (typeof filter.active === 'boolean') query = query.where('active', '=', filter.active);
+    if (filter.name) {
+      const prefix = `${filter.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where('id', 'in', (eb) =>
+        eb.selectFrom('patient_name_tokens').select('patient_id').where('token', 'like', prefix),
+      );
+    }
+    return query;
+  }
+
+  return {
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .selectFrom('patients')
+        .selectAll()
+        .where('id', '=', sql<string>`any(${sql.val([...ids])}::uuid[])`)
+        .execute();
+      return rows.map(toPatient);
+    },
+
+    async findByMrn(mrn) {
+      const row = await db.selectFrom('patients').selectAll().where('mrn', '=', mrn).executeTakeFirst();
+      return row && toPatient(row);
+    },
+
+    async search(filter, first, after?: PatientCursor) {
+      let page = filtered(filter).selectAll();
+      if (after) {
+        page = page.where((eb) =>
+          eb(eb.refTuple('sort_name', 'id'), '>', eb.tuple(after.sortName, after.id)),
+        );
+      }
+      const [rows, count] = await Promise.all([
+        page
+          .orderBy('sort_name')
+          .orderBy('id')
+          .limit(first + 1)
+          .execute(),
+        filtered(filter)
+          .select((eb) => eb.fn.countAll<number>().as('count'))
+          .executeTakeFirstOrThrow(),
+      ]);
+      return {
+        patients: rows
+          .slice(0, first)
+          .map((row) => ({ patient: toPatient(row), cursor: { sortName: row.sort_name, id: row.id } })),
+        hasNextPage: rows.length > first,
+        totalCount: Number(count.count),
+      };
+    },
+
+    async nextMrnNumber() {
+      const { rows } = await sql<{ n: number }>`select nextval('patient_mrn_seq') as n`.execute(db);
+      return Number(rows[0]?.n);
+    },
+
+    async insert(patient, events) {
+      return database
+        .transaction(async (trx: Transaction<Tables>) => {
+          await trx.insertInto('patients').values(toRow(patient)).execute();
+          await writeTokens(trx, patient);
+          await enqueueEvents(database, trx as AnyKysely, events(patient));
+          return patient;
+        })
+        .catch(uniqueViolation);
+    },
+
+    async update(next, expectedVersion, events) {
+      return database
+        .transaction(async (trx: Transaction<Tables>) => {
+          const current = await trx
+            .selectFrom('patients')
+            .select('version')
+            .where('id', '=', next.id)
+            .forUpdate()
+            .executeTakeFirst();
+          if (!current) return undefined;
+          if (current.version !== expectedVersion) {
+            throw conflict(
+              `patient was changed meanwhile: expectedVersion ${expectedVersion}, current ${current.version}`,
+              {
+                field: 'expectedVersion',
+                currentVersion: current.version,
+              },
+            );
+          }
+          const { id: _id, created_at: _created, ...changes } = toRow(next);
+          await trx.updateTable('patients').set(changes).where('id', '=', next.id).execute();
+          await writeTokens(trx, next);
+          await enqueueEvents(database, trx as AnyKysely, events(next));
+          return next;
+        })
+        .catch(uniqueViolation);
+    },
+  };
+}

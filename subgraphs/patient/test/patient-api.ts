@@ -1,0 +1,255 @@
+import { patientTopic } from '@hsg/contracts';
+import { silentLogger } from '@hsg/kit';
+import {
+  type CloudEvent,
+  createOutboxRelay,
+  type EventTransport,
+  eventKitMigrations,
+  type OutboxRelay,
+} from '@hsg/kit/events';
+import { runMigrations } from '@hsg/kit/sql';
+import { type EventBackend, errorCode, graphqlRequest, uniqueName, waitFor } from '@hsg/testing';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, createSqlPatientStore, patientMigrations } from '../src/service.ts';
+import type { PatientStore } from '../src/store.ts';
+
+const PATIENT_FIELDS =
+  'id mrn name { given family text } birthDate gender email phone address { line city postalCode country } active version createdAt updatedAt';
+
+/** The patient subgraph's public contract, run on each store + transport pair (PGlite + log, Postgres + Kafka). */
+export function describePatientApi(makeBackend: () => EventBackend): void {
+  const backend = makeBackend();
+  const logger = silentLogger();
+  let url: string;
+  let server: ReturnType<typeof createServer>;
+  let relay: OutboxRelay;
+  let transport: EventTransport;
+  const storeCalls = { findByIds: 0 };
+
+  const gql = (query: string, variables?: Record<string, unknown>) => graphqlRequest(url, query, variables);
+  const register = async (input: Record<string, unknown>) =>
+    gql(`mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { ${PATIENT_FIELDS} } }`, {
+      input,
+    });
+  const registeredId = async (input: Record<string, unknown>) => {
+    const response = await register(input);
+    const patient = response.data?.registerPatient as { id: string } | undefined;
+    if (!patient) throw new Error(`registration failed: ${JSON.stringify(response.errors)}`);
+    return patient.id;
+  };
+  const ada = (overrides: Record<string, unknown> = {}) => ({
+    name: { given: ['Ada', 'Augusta'], family: `Lovelace${uniqueName('').slice(1, 6)}` },
+    birthDate: '1985-12-10',
+    gender: 'FEMALE',
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    const database = await backend.sql.open(backend.sql.newNamespace());
+    await runMigrations(database, [eventKitMigrations, patientMigrations]);
+    transport = await backend.transport();
+    await transport.ensureTopics([{ topic: patientTopic }]);
+    relay = createOutboxRelay({ database, transport, logger, pollIntervalMs: 200 });
+    await relay.start();
+    const store = createSqlPatientStore(database);
+    const counting: PatientStore = {
+      ...store,
+      findByIds: (ids) => {
+        storeCalls.findByIds += 1;
+        return store.findByIds(ids);
+      },
+    };
+    server = createServer({ store: counting, logger, clock: () => new Date() });
+    url = `http://127.0.0.1:${await server.start(0)}/graphql`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await relay?.stop();
+    await backend.dispose();
+  }, 60_000);
+
+  describe(`patient subgraph on ${backend.name}`, () => {
+    it('registers a patient with an assigned MRN and finds it by id and by MRN', async () => {
+      const registered = await register(
+        ada({ email: 'Ada@Example.test', address: { line: ['12 St James Sq'], city: 'London' } }),
+      );
+      const patient = registered.data?.registerPatient as Record<string, unknown>;
+      expect(registered.errors).toBeUndefined();
+      expect(patient).toMatchObject({
+        active: true,
+        version: 1,
+        gender: 'FEMALE',
+        birthDate: '1985-12-10',
+        email: 'ada@example.test',
+      });
+      expect(patient.mrn).toMatch(/^MRN-\d{7}-\d$/);
+      expect((patient.name as { text: string }).text).toMatch(/^Ada Augusta Lovelace/);
+      const byId = await gql('query ($id: ID!) { patient(id: $id) { id mrn } }', { id: patient.id });
+      expect(byId.data?.patient).toEqual({ id: patient.id, mrn: patient.mrn });
+      const byMrn = await gql('query ($mrn: String!) { patientByMrn(mrn: $mrn) { id } }', {
+        mrn: String(patient.mrn).toLowerCase(),
+      });
+      expect(byMrn.data?.patientByMrn).toEqual({ id: patient.id });
+    });
+
+    it('answers null for an unknown or malformed id', async () => {
+      const unknown = await gql(
+        '{ a: patient(id: "00000000-0000-4000-8000-000000000000") { id } b: patient(id: "nope") { id } }',
+      );
+      expect(unknown).toEqual({ data: { a: null, b: null } });
+    });
+
+    it('rejects a taken MRN or email with CONFLICT naming the field', async () => {
+      const mrn = `T-${uniqueName('x').slice(-8).toUpperCase()}`;
+      const email = `${uniqueName('e')}@example.test`;
+      expect(errorCode(await register(ada({ mrn, email })))).toBeUndefined();
+      const sameMrn = await register(ada({ mrn }));
+      expect(sameMrn.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'mrn' });
+      const sameEmail = await register(ada({ email: email.toUpperCase() }));
+      expect(sameEmail.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'email' });
+    });
+
+    it.each([
+      ['an impossible birth date', { birthDate: '2023-02-30' }, 'birthDate'],
+      ['a future birth date', { birthDate: '2999-01-01' }, 'birthDate'],
+      ['a malformed email', { email: 'not-an-email' }, 'email'],
+      ['an empty family name', { name: { given: ['Ada'], family: '  ' } }, 'family'],
+      ['no given name', { name: { given: [' '], family: 'Lovelace' } }, 'given'],
+    ])('rejects %s with BAD_USER_INPUT naming the field', async (_case, overrides, field) => {
+      const response = await register(ada(overrides));
+      expect(errorCode(response)).toBe('BAD_USER_INPUT');
+      expect(response.errors?.[0]?.message).toContain(field);
+    });
+
+    it('updates with the current version, and rejects a stale version or an unknown id', async () => {
+      const id = await registeredId(ada());
+      const update = (expectedVersion: number, patientId = id) =>
+        gql(
+          `mutation ($id: ID!, $v: Int!) { updatePatient(id: $id, expectedVersion: $v, input: { phone: "+44 20 7946 0000" }) { version phone } }`,
+          { id: patientId, v: expectedVersion },
+        );
+      expect((await update(1)).data?.updatePatient).toEqual({ version: 2, phone: '+44 20 7946 0000' });
+      const stale = await update(1);
+      expect(stale.errors?.[0]?.extensions).toMatchObject({
+        code: 'CONFLICT',
+        field: 'expectedVersion',
+        currentVersion: 2,
+      });
+      expect(errorCode(await update(1, '00000000-0000-4000-8000-000000000000'))).toBe('NOT_FOUND');
+      const deactivateUnknown = await gql(
+        'mutation { deactivatePatient(id: "00000000-0000-4000-8000-000000000001") { id } }',
+      );
+      expect(errorCode(deactivateUnknown)).toBe('NOT_FOUND');
+    });
+
+    it('pages through a name search by cursor without skipping or repeating, even with inserts in between', async () => {
+      const family = `Pager${uniqueName('').slice(-6)}`;
+      for (let n = 0; n < 7; n++) await register(ada({ name: { given: [`G${n}`], family } }));
+      const page = (after: string | null) =>
+        gql(
+          `query ($name: String!, $after: String) { patients(filter: { name: $name }, first: 3, after: $after) {
+             totalCount edges { cursor node { name { given } } } pageInfo { hasNextPage endCursor } } }`,
+          { name: family.toLowerCase().slice(0, 8), after },
+        );
+      type Page = {
+        totalCount: number;
+        edges: Array<{ node: { name: { given: string[] } } }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+      };
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let index = 0; index < 5; index++) {
+        const result = (await page(after)).data?.patients as Page;
+        seen.push(...result.edges.map((edge) => edge.node.name.given[0] ?? ''));
+        if (index === 0) {
+          expect(result.totalCount).toBe(7);
+          await register(ada({ name: { given: ['G0a'], family } })); // sorts before the cursor: must not appear
+          await register(ada({ name: { given: ['G9'], family } })); // sorts after: must appear once
+        }
+        if (!result.pageInfo.hasNextPage) break;
+        after = result.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(['G0', 'G1', 'G2', 'G3', 'G4', 'G5', 'G6', 'G9']);
+    });
+
+    it('filters by active and birth date, and rejects a bad page size or cursor', async () => {
+      const born = '1970-01-02';
+      const id = await registeredId(ada({ birthDate: born }));
+      await gql('mutation ($id: ID!) { deactivatePatient(id: $id, reason: "moved away") { id } }', { id });
+      const filter = (active: boolean) =>
+        gql(
+          'query ($b: Date!, $a: Boolean!) { patients(filter: { birthDate: $b, active: $a }) { edges { node { id } } } }',
+          { b: born, a: active },
+        );
+      expect(JSON.stringify((await filter(false)).data)).toContain(id);
+      expect(JSON.stringify((await filter(true)).data)).not.toContain(id);
+      for (const first of [0, 101]) {
+        const response = await gql('query ($first: Int!) { patients(first: $first) { totalCount } }', {
+          first,
+        });
+        expect(errorCode(response)).toBe('BAD_USER_INPUT');
+        expect(response.errors?.[0]?.message).toContain('first');
+      }
+      const badCursor = await gql('{ patients(after: "garbage") { totalCount } }');
+      expect(errorCode(badCursor)).toBe('BAD_USER_INPUT');
+      expect(badCursor.errors?.[0]?.message).toContain('after');
+    });
+
+    it('resolves 1 and 50 patient references with one store query each', async () => {
+      const ids: string[] = [];
+      for (let n = 0; n < 50; n++) ids.push(await registeredId(ada()));
+      const entities = (count: number) =>
+        gql('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id } } }', {
+          r: ids.slice(0, count).map((id) => ({ __typename: 'Patient', id })),
+        });
+      for (const count of [1, 50]) {
+        const before = storeCalls.findByIds;
+        const response = await entities(count);
+        expect(response.data?._entities).toHaveLength(count);
+        expect(storeCalls.findByIds - before).toBe(1);
+      }
+    });
+
+    it('publishes registered, updated and deactivated events as CloudEvents keyed by the patient id', async () => {
+      const id = await registeredId(ada());
+      await gql(
+        'mutation ($id: ID!) { updatePatient(id: $id, expectedVersion: 1, input: { gender: OTHER }) { id } }',
+        { id },
+      );
+      await gql('mutation ($id: ID!) { deactivatePatient(id: $id) { id } }', { id });
+      const seen: Array<{ key: string; event: CloudEvent }> = [];
+      const consumer = await transport.consume({
+        groupId: uniqueName('patient-events'),
+        topics: [patientTopic],
+        fromBeginning: true,
+        onBatch: async (batch) => {
+          for (const record of batch.records) {
+            const event = JSON.parse(record.value) as CloudEvent;
+            if (event.subject === id) seen.push({ key: record.key, event });
+            batch.markProcessed(record);
+          }
+        },
+      });
+      await waitFor(() => seen.length >= 3, 30_000);
+      await consumer.stop();
+      expect(seen.map(({ event }) => event.type)).toEqual([
+        'patient.registered',
+        'patient.updated',
+        'patient.deactivated',
+      ]);
+      for (const { key, event } of seen) {
+        expect(key).toBe(id);
+        expect(event).toMatchObject({
+          specversion: '1.0',
+          source: 'urn:hsg:subgraph:patient',
+          subject: id,
+          datacontenttype: 'application/json',
+        });
+      }
+      expect(
+        seen.map(({ event }) => (event.data as { patient: { version: number } }).patient.version),
+      ).toEqual([1, 2, 3]);
+    }, 60_000);
+  });
+}

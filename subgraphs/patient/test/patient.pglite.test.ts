@@ -1,0 +1,4 @@
+import { embeddedLogBackend } from '@hsg/testing';
+import { describePatientApi } from './patient-api.ts';
+
+describePatientApi(embeddedLogBackend);

@@ -1,0 +1,4 @@
+import { kafkaBackend } from '@hsg/testing';
+import { describePatientApi } from './patient-api.ts';
+
+describePatientApi(kafkaBackend);
