@@ -1,0 +1,67 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort } from '@hsg/infra';
+import { graphqlRequest } from '@hsg/testing';
+import { afterAll, expect, it } from '@jest/globals';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+let workdir: string | undefined;
+let started: ChildProcess | undefined;
+
+afterAll(async () => {
+  if (started?.pid && started.exitCode === null) process.kill(-started.pid, 'SIGKILL');
+  if (workdir) await rm(workdir, { recursive: true, force: true });
+});
+
+/** What a newcomer does on a fresh machine: clone, `npm install`, `npm start`, ask the graph. */
+it('starts from a clean clone with npm install && npm start and answers a patient query', async () => {
+  workdir = await mkdtemp(join(tmpdir(), 'newcomer-'));
+  const clone = join(workdir, 'repo');
+  await run('git', ['clone', '--quiet', '--depth', '1', `file://${repoRoot}`, clone]);
+  // The machine's npm (not the repo's pinned Node) runs the install, as on a fresh machine.
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], {
+    cwd: clone,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+
+  const routerPort = await freePort();
+  const patientPort = await freePort();
+  started = spawn('npm', ['start'], {
+    cwd: clone,
+    detached: true, // its own process group, so npm and node stop together
+    env: { ...process.env, PORT: String(routerPort), PATIENT_PORT: String(patientPort), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  started.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  started.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const startedAt = Date.now();
+  while (!output.includes('is ready')) {
+    if (started.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    if (Date.now() - startedAt > 60_000) throw new Error(`npm start was not ready within 60 s:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  const response = await graphqlRequest(
+    `http://127.0.0.1:${routerPort}/graphql`,
+    '{ patients(first: 5) { totalCount edges { node { mrn name { text } } } } }',
+  );
+  const patients = response.data?.patients as { totalCount: number; edges: unknown[] };
+  expect(response.errors).toBeUndefined();
+  expect(patients.totalCount).toBe(40); // the synthetic demo patients, loaded on first start
+  expect(patients.edges).toHaveLength(5);
+
+  const pid = started.pid as number;
+  const exited = new Promise((resolve) => started?.once('exit', resolve));
+  process.kill(-pid, 'SIGINT');
+  await exited;
+}, 300_000);

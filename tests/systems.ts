@@ -1,0 +1,88 @@
+import { freePort, infraEnv } from '@hsg/infra';
+import { silentLogger } from '@hsg/kit';
+import { type CloudEvent, createKafkaTransport, type EventTransport } from '@hsg/kit/events';
+import { startEmbedded } from '@hsg/launcher';
+import { startRealMode } from '@hsg/launcher/real';
+import { uniqueName } from '@hsg/testing';
+import pg from 'pg';
+
+/** The running system as a test sees it: the router's URL and the domain topics. */
+export interface RunningSystem {
+  routerUrl: string;
+  /** Records of `topic` whose subject is `subject`, read from the beginning by a fresh group. */
+  eventsFor(topic: string, subject: string, atLeast: number): Promise<CloudEvent[]>;
+  stop(): Promise<void>;
+}
+
+async function readEvents(
+  transport: EventTransport,
+  topic: string,
+  subject: string,
+  atLeast: number,
+): Promise<CloudEvent[]> {
+  const seen: CloudEvent[] = [];
+  let done: () => void = () => {};
+  const enough = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const consumer = await transport.consume({
+    groupId: uniqueName('e2e-reader'),
+    topics: [topic],
+    fromBeginning: true,
+    onBatch: async (batch) => {
+      for (const record of batch.records) {
+        const event = JSON.parse(record.value) as CloudEvent;
+        if (event.subject === subject) seen.push(event);
+        batch.markProcessed(record);
+      }
+      if (seen.length >= atLeast) done();
+    },
+  });
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 30_000));
+  await Promise.race([enough, timeout]);
+  await consumer.stop();
+  return seen;
+}
+
+/** `npm start`'s mode, in this process, in memory, on free ports. */
+export async function embeddedSystem(): Promise<RunningSystem> {
+  const system = await startEmbedded({
+    routerPort: 0,
+    patientPort: 0,
+    demoData: false,
+    logger: silentLogger(),
+  });
+  return {
+    routerUrl: system.routerUrl,
+    eventsFor: (topic, subject, atLeast) => readEvents(system.transport, topic, subject, atLeast),
+    stop: system.stop,
+  };
+}
+
+/** Real mode: each part its own process on the real Postgres and Kafka, in schemas of this run's own. */
+export async function realSystem(): Promise<RunningSystem> {
+  const schemaPrefix = `${uniqueName('e2e')}_`;
+  const system = await startRealMode({
+    routerPort: await freePort(),
+    patientPort: await freePort(),
+    schemaPrefix,
+    quiet: true,
+  });
+  const transport = createKafkaTransport({
+    brokers: infraEnv().KAFKA_BROKERS.split(','),
+    clientId: 'e2e',
+    logger: silentLogger(),
+  });
+  return {
+    routerUrl: system.routerUrl,
+    eventsFor: (topic, subject, atLeast) => readEvents(transport, topic, subject, atLeast),
+    async stop() {
+      await transport.close();
+      await system.stop();
+      const client = new pg.Client({ connectionString: infraEnv().DATABASE_URL });
+      await client.connect();
+      await client.query(`drop schema if exists "${schemaPrefix}patient" cascade`);
+      await client.end();
+    },
+  };
+}
