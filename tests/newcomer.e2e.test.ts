@@ -14,7 +14,8 @@ let workdir: string | undefined;
 let started: ChildProcess | undefined;
 
 afterAll(async () => {
-  if (started?.pid && started.exitCode === null) process.kill(-started.pid, 'SIGKILL');
+  const running = started?.pid !== undefined && started.exitCode === null && started.signalCode === null;
+  if (running && started?.pid) process.kill(-started.pid, 'SIGKILL'); // only after a failure mid-test
   if (workdir) await rm(workdir, { recursive: true, force: true });
 });
 
