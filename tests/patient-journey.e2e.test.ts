@@ -95,6 +95,6 @@ describe.each([
       expect(Date.parse(event.time)).not.toBeNaN();
       expect(event.traceparent).toBe(traceparent); // the caller's trace, forwarded by the router
     }
-    expect((events[2]?.data as { reason: string }).reason).toBe('moved away');
+    expect(events[2]?.data).toMatchObject({ reason: 'moved away' });
   }, 120_000);
 });
