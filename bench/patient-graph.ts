@@ -362,8 +362,18 @@ for (const operation of new Set(results.map((r) => r.operation))) {
     `router unloaded p50 ${router.idleP50.toFixed(2)} ms ${router.idleP50 <= 2 ? '≤' : '>'} 2 ms\n`;
 }
 out += `\nCPU during the loaded runs, % of one core (the machine has ${cores * 100}%; bench = autocannon in this process)\n`;
-out += 'operation    target     router  patient postgres    bench    other\n';
+out += `and CPU ms each process spent per request (router's, then patient's)\n`;
+out += 'operation    target     router  patient postgres    bench    other   router ms  patient ms\n';
+const perRequest = (share: number | undefined, rps: number) =>
+  (share === undefined ? 'n/a' : ((share / 100 / rps) * 1000).toFixed(2)).padStart(12);
 for (const r of results) {
-  out += `${r.operation.padEnd(13)}${r.target.padEnd(8)}${pct(r.cpu?.router)} ${pct(r.cpu?.patient)} ${pct(r.cpu?.postgres)} ${pct(r.cpu?.bench)} ${pct(r.cpu?.other)}\n`;
+  out +=
+    `${r.operation.padEnd(13)}${r.target.padEnd(8)}${pct(r.cpu?.router)} ${pct(r.cpu?.patient)} ${pct(r.cpu?.postgres)} ` +
+    `${pct(r.cpu?.bench)} ${pct(r.cpu?.other)}${r.target === 'router' ? perRequest(r.cpu?.router, r.rps) : '           -'}` +
+    `${perRequest(r.cpu?.patient, r.rps)}\n`;
+}
+const busiestOther = Math.max(...results.map((r) => r.cpu?.other ?? 0));
+if (busiestOther > 25) {
+  out += `warning: processes outside this benchmark used up to ${busiestOther.toFixed(0)}% of a core during a loaded run; the machine was not quiet\n`;
 }
 process.stdout.write(out);

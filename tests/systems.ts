@@ -1,9 +1,9 @@
 import { freePort, infraEnv } from '@hsg/infra';
 import { silentLogger } from '@hsg/kit';
-import { type CloudEvent, createKafkaTransport, type EventTransport } from '@hsg/kit/events';
+import { type CloudEvent, createKafkaTransport } from '@hsg/kit/events';
 import { startEmbedded } from '@hsg/launcher';
 import { startRealMode } from '@hsg/launcher/real';
-import { uniqueName } from '@hsg/testing';
+import { collectEvents, uniqueName } from '@hsg/testing';
 import pg from 'pg';
 
 /** The running system as a test sees it: the router's URL and the domain topics. */
@@ -12,36 +12,6 @@ export interface RunningSystem {
   /** Records of `topic` whose subject is `subject`, read from the beginning by a fresh group. */
   eventsFor(topic: string, subject: string, atLeast: number): Promise<CloudEvent[]>;
   stop(): Promise<void>;
-}
-
-async function readEvents(
-  transport: EventTransport,
-  topic: string,
-  subject: string,
-  atLeast: number,
-): Promise<CloudEvent[]> {
-  const seen: CloudEvent[] = [];
-  let done: () => void = () => {};
-  const enough = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const consumer = await transport.consume({
-    groupId: uniqueName('e2e-reader'),
-    topics: [topic],
-    fromBeginning: true,
-    onBatch: async (batch) => {
-      for (const record of batch.records) {
-        const event = JSON.parse(record.value) as CloudEvent;
-        if (event.subject === subject) seen.push(event);
-        batch.markProcessed(record);
-      }
-      if (seen.length >= atLeast) done();
-    },
-  });
-  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 30_000));
-  await Promise.race([enough, timeout]);
-  await consumer.stop();
-  return seen;
 }
 
 /** `npm start`'s mode, in this process, in memory, on free ports. */
@@ -54,7 +24,10 @@ export async function embeddedSystem(): Promise<RunningSystem> {
   });
   return {
     routerUrl: system.routerUrl,
-    eventsFor: (topic, subject, atLeast) => readEvents(system.transport, topic, subject, atLeast),
+    eventsFor: (topic, subject, atLeast) =>
+      collectEvents(system.transport, topic, subject, atLeast).then((found) =>
+        found.map(({ event }) => event),
+      ),
     stop: system.stop,
   };
 }
@@ -75,7 +48,8 @@ export async function realSystem(): Promise<RunningSystem> {
   });
   return {
     routerUrl: system.routerUrl,
-    eventsFor: (topic, subject, atLeast) => readEvents(transport, topic, subject, atLeast),
+    eventsFor: (topic, subject, atLeast) =>
+      collectEvents(transport, topic, subject, atLeast).then((found) => found.map(({ event }) => event)),
     async stop() {
       await transport.close();
       await system.stop();

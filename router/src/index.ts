@@ -1,4 +1,4 @@
-import { createLogger } from '@hsg/kit';
+import { createLogger, onShutdown } from '@hsg/kit';
 import { loadSupergraphSdl } from '@hsg/schema';
 import { parseRouterEnv } from './env.ts';
 import { createRouter } from './router.ts';
@@ -24,13 +24,4 @@ logger.info(
   'router ready',
 );
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'draining');
-  await router.stop();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+onShutdown(logger, () => router.stop());

@@ -2,4 +2,5 @@ export * from './env.ts';
 export * from './errors.ts';
 export * from './logger.ts';
 export * from './retry.ts';
+export * from './shutdown.ts';
 export * from './signal.ts';

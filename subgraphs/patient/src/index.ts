@@ -1,4 +1,4 @@
-import { createLogger } from '@hsg/kit';
+import { createLogger, onShutdown } from '@hsg/kit';
 import { createKafkaTransport } from '@hsg/kit/events';
 import { createPgDatabase } from '@hsg/kit/sql';
 import { parsePatientEnv } from './env.ts';
@@ -16,15 +16,8 @@ const transport = createKafkaTransport({ brokers: env.KAFKA_BROKERS, clientId: '
 const service = await startPatientService({ database, transport, logger, port: env.PORT, host: env.HOST });
 logger.info({ url: service.url }, 'patient subgraph ready');
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
+onShutdown(logger, async () => {
   await service.stop();
   await transport.close();
   await database.close();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

@@ -1,14 +1,13 @@
 import { patientTopic } from '@hsg/contracts';
 import { silentLogger } from '@hsg/kit';
 import {
-  type CloudEvent,
   createOutboxRelay,
   type EventTransport,
   eventKitMigrations,
   type OutboxRelay,
 } from '@hsg/kit/events';
 import { runMigrations } from '@hsg/kit/sql';
-import { type EventBackend, errorCode, graphqlRequest, uniqueName, waitFor } from '@hsg/testing';
+import { collectEvents, type EventBackend, errorCode, graphqlRequest, uniqueName } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, createSqlPatientStore, patientMigrations } from '../src/service.ts';
 import type { PatientStore } from '../src/store.ts';
@@ -218,21 +217,7 @@ export function describePatientApi(makeBackend: () => EventBackend): void {
         { id },
       );
       await gql('mutation ($id: ID!) { deactivatePatient(id: $id) { id } }', { id });
-      const seen: Array<{ key: string; event: CloudEvent }> = [];
-      const consumer = await transport.consume({
-        groupId: uniqueName('patient-events'),
-        topics: [patientTopic],
-        fromBeginning: true,
-        onBatch: async (batch) => {
-          for (const record of batch.records) {
-            const event = JSON.parse(record.value) as CloudEvent;
-            if (event.subject === id) seen.push({ key: record.key, event });
-            batch.markProcessed(record);
-          }
-        },
-      });
-      await waitFor(() => seen.length >= 3, 30_000);
-      await consumer.stop();
+      const seen = await collectEvents(transport, patientTopic, id, 3);
       expect(seen.map(({ event }) => event.type)).toEqual([
         'patient.registered',
         'patient.updated',
