@@ -4,7 +4,9 @@
  * Loaded: autocannon, N keep-alive connections for D s after a warm-up → RPS, p50, p99.
  * Unloaded: 1 connection, requests one after another → p50, p99 (the target: router p50 ≤ 2 ms).
  * Every response must be a 200 with data and no `errors`; the run aborts otherwise.
- * Needs `npm run infra -- up`. Usage: npm run bench:patient [-- --duration 10 --connections 20 --sequential 500]
+ * Also prints who burnt the CPU during each loaded run (router, patient, postgres, autocannon; from /proc).
+ * Needs `npm run infra -- up`. Usage:
+ *   npm run bench:patient [-- --duration 10 --warmup 3 --connections 20 --sequential 500 --patients 200]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +31,18 @@ const warmupS = Number(values.warmup);
 const connections = Number(values.connections);
 const sequential = Number(values.sequential);
 const patientCount = Number(values.patients);
+for (const [name, value, least] of [
+  ['duration', durationS, 1],
+  ['warmup', warmupS, 0],
+  ['connections', connections, 1],
+  ['sequential', sequential, 10],
+  ['patients', patientCount, 20],
+] as const) {
+  if (!Number.isInteger(value) || value < least) {
+    process.stderr.write(`--${name} must be a whole number ≥ ${least} (got ${values[name]})\n`);
+    process.exit(2);
+  }
+}
 
 // The children inherit this environment: no info logs in the hot path, nor in the output.
 process.env.LOG_LEVEL ??= 'warn';
@@ -126,8 +140,9 @@ function cannon(
         if (failed > 0 || result['2xx'] === 0) {
           return reject(
             new Error(
-              `${operation.name} at ${url}: ${result['2xx']} ok, ${result.non2xx} non-2xx, ` +
-                `${result.errors} connection errors (${result.timeouts} timeouts), ${result.mismatches} bad bodies` +
+              `${operation.name} at ${url}: of ${result['2xx'] + result.non2xx} responses, ${result.non2xx} not 2xx and ` +
+                `${result.mismatches} with errors or without the expected data; ${result.errors} connection errors ` +
+                `(${result.timeouts} timeouts)` +
                 (badBody ? `; first bad body: ${badBody.slice(0, 500)}` : ''),
             ),
           );
@@ -255,38 +270,9 @@ function cpuShare(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<type
 
 // --- the run ------------------------------------------------------------------------------------------------
 
-const loadBefore = os.loadavg();
-const schemaPrefix = `${uniqueName('bench')}_`;
-const routerPort = await freePort();
-const patientPort = await freePort();
-const patientUrl = `http://127.0.0.1:${patientPort}/graphql`;
-process.stderr.write(
-  `starting real mode (router :${routerPort}, patient :${patientPort}, schema ${schemaPrefix}patient)…\n`,
-);
-const system = await startRealMode({ routerPort, patientPort, schemaPrefix, quiet: true });
-
-let cleaned: Promise<void> | undefined;
-const cleanUp = () => {
-  cleaned ??= (async () => {
-    await system.stop();
-    const client = new pg.Client({ connectionString: infraEnv().DATABASE_URL });
-    await client.connect();
-    await client.query(`drop schema if exists "${schemaPrefix}patient" cascade`);
-    await client.end();
-  })();
-  return cleaned;
-};
-const interrupted = () => {
-  process.stderr.write('\ninterrupted: stopping the system…\n');
-  void cleanUp().finally(() => process.exit(130));
-};
-process.once('SIGINT', interrupted);
-process.once('SIGTERM', interrupted);
-
-const results: Measured[] = [];
-try {
+async function measureAll(routerUrl: string, patientUrl: string): Promise<Measured[]> {
   process.stderr.write(`seeding ${patientCount} patients through the router…\n`);
-  const ids = await seed(system.routerUrl);
+  const ids = await seed(routerUrl);
   const fixedId = ids[0] ?? '';
   const operations: Operation[] = [
     {
@@ -305,16 +291,16 @@ try {
       marker: `"totalCount":${patientCount}`,
     },
   ];
-
+  const measured: Measured[] = [];
   for (const operation of operations) {
     for (const [target, url] of [
       ['direct', patientUrl],
-      ['router', system.routerUrl],
+      ['router', routerUrl],
     ] as const) {
       process.stderr.write(
         `${operation.name} ${target}: warm-up, ${durationS} s loaded, ${sequential} sequential…\n`,
       );
-      await cannon(url, operation, { connections, duration: warmupS });
+      if (warmupS > 0) await cannon(url, operation, { connections, duration: warmupS });
       const before = cpuSnapshot();
       const loaded = await cannon(url, operation, { connections, duration: durationS });
       const cpu = cpuShare(before, cpuSnapshot());
@@ -322,7 +308,7 @@ try {
       const idle = await cannon(url, operation, { connections: 1, amount: sequential });
       const busy = loaded.latencies.sort((a, b) => a - b);
       const quiet = idle.latencies.sort((a, b) => a - b);
-      results.push({
+      measured.push({
         operation: operation.name,
         target,
         rps: loaded.result['2xx'] / loaded.result.duration,
@@ -334,9 +320,49 @@ try {
       });
     }
   }
-} finally {
-  await cleanUp();
+  return measured;
 }
+
+const loadBefore = os.loadavg();
+const schemaPrefix = `${uniqueName('bench')}_`;
+const routerPort = await freePort();
+const patientPort = await freePort();
+let system: Awaited<ReturnType<typeof startRealMode>> | undefined;
+
+let cleaned: Promise<void> | undefined;
+/** Stops the processes, then drops the run's schema. Runs once, whichever way the run ends. */
+const cleanUp = () => {
+  cleaned ??= (async () => {
+    const stopping = performance.now();
+    await system?.stop();
+    process.stderr.write(`stopped the system in ${((performance.now() - stopping) / 1000).toFixed(1)} s\n`);
+    const client = new pg.Client({ connectionString: infraEnv().DATABASE_URL });
+    await client.connect();
+    await client.query(`drop schema if exists "${schemaPrefix}patient" cascade`);
+    await client.end();
+  })();
+  return cleaned;
+};
+const interrupted = () => {
+  process.stderr.write('\ninterrupted: stopping the system…\n');
+  void cleanUp().finally(() => process.exit(130));
+};
+process.once('SIGINT', interrupted);
+process.once('SIGTERM', interrupted);
+
+let results: Measured[];
+try {
+  process.stderr.write(
+    `starting real mode (router :${routerPort}, patient :${patientPort}, schema ${schemaPrefix}patient)…\n`,
+  );
+  system = await startRealMode({ routerPort, patientPort, schemaPrefix, quiet: true });
+  results = await measureAll(system.routerUrl, `http://127.0.0.1:${patientPort}/graphql`);
+} catch (error) {
+  process.stderr.write(`\nbenchmark aborted: ${error instanceof Error ? error.message : String(error)}\n`);
+  await cleanUp();
+  process.exit(1);
+}
+await cleanUp();
 
 const cores = os.availableParallelism();
 const fmt = (value: number, digits = 2, width = 8) => value.toFixed(digits).padStart(width);

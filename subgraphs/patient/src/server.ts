@@ -34,6 +34,7 @@ export function createServer({ store, logger, readiness = {}, clock }: PatientSe
     formatError: formatGraphQLError,
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     logger,
+    stopOnTerminationSignals: false, // index.ts owns the signals and stops things in order
   });
   const context = async (request: {
     headers: Record<string, string | string[] | undefined>;
