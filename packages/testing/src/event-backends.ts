@@ -24,12 +24,11 @@ export interface EventBackend {
   dispose(): Promise<void>;
 }
 
-/** Kafka from `npm run infra -- up`, services on real Postgres. */
-export function kafkaBackend(): EventBackend {
-  const sql = realPostgresBackend();
+/** Kafka from `npm run infra -- up`, services on real Postgres (or on MariaDB: the MySQL outbox). */
+export function kafkaBackend(sql: SqlBackend = realPostgresBackend()): EventBackend {
   const transports: EventTransport[] = [];
   return {
-    name: 'kafka',
+    name: sql.dialect === 'mysql' ? 'kafka + mariadb' : 'kafka',
     sql,
     async transport() {
       const transport = createKafkaTransport({
@@ -79,6 +78,7 @@ export function embeddedLogBackend(): EventBackend {
 
   const sql: SqlBackend = {
     name: 'pglite',
+    dialect: 'postgres',
     newNamespace: () => uniqueName('t'),
     async open(schema) {
       const database = await (await instance()).database(schema);

@@ -1,4 +1,4 @@
-export { pgliteBackend, realPostgresBackend, type SqlBackend } from './databases.ts';
+export { pgliteBackend, realMysqlBackend, realPostgresBackend, type SqlBackend } from './databases.ts';
 export { type EventBackend, embeddedLogBackend, kafkaBackend } from './event-backends.ts';
 export { collectEvents } from './events.ts';
 export { errorCode, type GraphQLResponse, graphqlRequest } from './graphql.ts';

@@ -1,6 +1,6 @@
 import { conflict } from '@hsg/kit';
 import { enqueueEvents } from '@hsg/kit/events';
-import type { AnyKysely, SqlDatabase } from '@hsg/kit/sql';
+import { type AnyKysely, isUniqueViolation, type SqlDatabase, violatedConstraint } from '@hsg/kit/sql';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import {
   type Address,
@@ -68,8 +68,8 @@ const toRow = (patient: Patient): PatientRow => ({
 
 /** Unique violations become CONFLICT naming the field a client can fix. */
 function uniqueViolation(error: unknown): never {
-  const { code, constraint } = error as { code?: string; constraint?: string };
-  if (code === '23505') {
+  if (isUniqueViolation(error)) {
+    const constraint = violatedConstraint(error);
     if (constraint?.includes('email'))
       throw conflict('email is already registered to another patient', { field: 'email' });
     if (constraint?.includes('mrn')) throw conflict('mrn is already in use', { field: 'mrn' });

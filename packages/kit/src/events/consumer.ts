@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { isRetriable } from '../errors.ts';
 import { backoffDelay, pause } from '../retry.ts';
-import type { SqlDatabase } from '../sql/types.ts';
+import type { AnyKysely, SqlDatabase } from '../sql/types.ts';
 import { type CloudEvent, decodeEnvelope, type EventDefinition, summarize } from './envelope.ts';
 import {
   type ComponentState,
@@ -86,13 +86,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
 
   async function apply(subscription: Subscription, event: CloudEvent): Promise<boolean> {
     return database.transaction(async (trx) => {
-      const inserted = await (trx as Kysely<InboxTables>)
-        .insertInto('kit_processed_events')
-        .values({ group_id: groupId, event_id: event.id })
-        .onConflict((conflict) => conflict.doNothing())
-        .returning('event_id')
-        .execute();
-      if (inserted.length === 0) return false;
+      if (!(await recordFirstDelivery(database, trx, groupId, event.id))) return false;
       await subscription.handle(event, trx);
       return true;
     });
@@ -214,4 +208,25 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
 
 interface InboxTables {
   kit_processed_events: { group_id: string; event_id: string };
+}
+
+/** Records the event id for the group; false when it was already there (a redelivery). */
+async function recordFirstDelivery(
+  database: SqlDatabase,
+  trx: AnyKysely,
+  groupId: string,
+  eventId: string,
+): Promise<boolean> {
+  const inbox = (trx as Kysely<InboxTables>)
+    .insertInto('kit_processed_events')
+    .values({ group_id: groupId, event_id: eventId });
+  if (database.dialect === 'mysql') {
+    const [result] = await inbox.ignore().execute();
+    return result?.numInsertedOrUpdatedRows === 1n;
+  }
+  const inserted = await inbox
+    .onConflict((conflict) => conflict.doNothing())
+    .returning('event_id')
+    .execute();
+  return inserted.length === 1;
 }

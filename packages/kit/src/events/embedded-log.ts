@@ -224,7 +224,7 @@ export function createEmbeddedLog(options: EmbeddedLogOptions): EventTransport {
       let failures = 0;
       while (!stopping.signal.aborted) {
         try {
-          if (!(await acquireLease(db, lease, member, groupLeaseMs))) {
+          if (!(await acquireLease(database, lease, member, groupLeaseMs))) {
             await wakeup.wait(groupLeaseMs / 3, stopping.signal); // another member of the group is active
             continue;
           }
@@ -249,7 +249,7 @@ export function createEmbeddedLog(options: EmbeddedLogOptions): EventTransport {
         stopping.abort();
         await loop;
         await unlisten?.();
-        await releaseLease(db, lease, member).catch(() => {});
+        await releaseLease(database, lease, member).catch(() => {});
         consumers.delete(handle);
         state = 'stopped';
       },

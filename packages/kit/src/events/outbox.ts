@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Generated, type Kysely, sql } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { backoffDelay, pause } from '../retry.ts';
 import { createWakeup } from '../signal.ts';
@@ -145,15 +145,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function cleanup(): Promise<void> {
     if (Date.now() - lastCleanup < 60_000) return;
     lastCleanup = Date.now();
-    await sql`delete from kit_outbox where sent_at < now() - ${retentionMs} * interval '1 millisecond'`.execute(
-      db,
-    );
+    await db
+      .deleteFrom('kit_outbox')
+      .where('sent_at', '<', new Date(Date.now() - retentionMs))
+      .execute();
   }
 
   async function run(): Promise<void> {
     while (!abort.signal.aborted) {
       try {
-        if (!(await acquireLease(db, 'outbox-relay', owner, leaseMs))) {
+        if (!(await acquireLease(database, 'outbox-relay', owner, leaseMs))) {
           state = 'ready'; // another instance publishes; stand by
           await wakeup.wait(leaseMs / 3, abort.signal);
           continue;
@@ -190,7 +191,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       abort.abort();
       await loop;
       await unlisten?.();
-      await releaseLease(db, 'outbox-relay', owner).catch(() => {});
+      await releaseLease(database, 'outbox-relay', owner).catch(() => {});
       state = 'stopped';
     },
     wake: () => wakeup.wake(),

@@ -1,5 +1,7 @@
+export { isUniqueViolation, violatedConstraint } from './errors.ts';
 export { acquireLease, releaseLease } from './lease.ts';
-export { type MigrationSource, runMigrations } from './migrate.ts';
+export { type MigrationSource, runMigrations, splitStatements } from './migrate.ts';
+export { createMysqlDatabase, type MysqlDatabaseOptions, withMysqlLock } from './mysql.ts';
 export { createPgDatabase, type PgDatabaseOptions } from './pg.ts';
 export { EmbeddedPostgres } from './pglite.ts';
 export { type AnyKysely, assertIdentifier, type SqlDatabase, type SqlDialect } from './types.ts';

@@ -59,7 +59,9 @@ export function describeEventTransportContract(makeBackend: () => EventBackend):
     const database = await backend.sql.open(namespace);
     const projection = await temporaryMigrations('projection', {
       '0001_applied.sql':
-        'create table applied (ord bigserial primary key, event_id text not null, key text not null, n int not null);',
+        backend.sql.dialect === 'mysql'
+          ? 'create table applied (ord bigint not null auto_increment primary key, event_id varchar(64) not null, aggregate varchar(64) not null, n int not null);'
+          : 'create table applied (ord bigserial primary key, event_id text not null, aggregate text not null, n int not null);',
     });
     await runMigrations(database, [eventKitMigrations, projection]);
     return { namespace, database };
@@ -91,7 +93,7 @@ export function describeEventTransportContract(makeBackend: () => EventBackend):
               throw new AppError('UNAVAILABLE', 'transient');
             }
           }
-          await sql`insert into applied (event_id, key, n) values (${event.id}, ${event.data.key}, ${event.data.n})`.execute(
+          await sql`insert into applied (event_id, aggregate, n) values (${event.id}, ${event.data.key}, ${event.data.n})`.execute(
             trx,
           );
           applied += 1;
@@ -105,7 +107,7 @@ export function describeEventTransportContract(makeBackend: () => EventBackend):
 
   async function appliedRows(database: SqlDatabase) {
     const { rows } = await sql<{ event_id: string; key: string; n: number }>`
-      select event_id, key, n from applied order by ord`.execute(database.db);
+      select event_id, aggregate as ${sql.ref('key')}, n from applied order by ord`.execute(database.db);
     return rows;
   }
 
@@ -167,15 +169,19 @@ export function describeEventTransportContract(makeBackend: () => EventBackend):
       await consumer.start();
       await waitFor(async () => (await appliedRows(first.database)).length >= TOTAL / 2, 60_000);
       // Redeliver the first 100 published records, as a retried send or a lost commit would.
-      const { rows: resend } = await sql<{
-        topic: string;
-        key: string;
-        payload: string;
-        headers: Record<string, string>;
-      }>`
-        select topic, key, payload, headers from kit_outbox order by seq limit 100`.execute(producer.db);
+      const resend = await producer.db
+        .selectFrom('kit_outbox')
+        .select(['topic', 'key', 'payload', 'headers'])
+        .orderBy('seq')
+        .limit(100)
+        .execute();
       await consumerTransport.send(
-        resend.map((row) => ({ topic: row.topic, key: row.key, value: row.payload, headers: row.headers })),
+        resend.map((row) => ({
+          topic: row.topic,
+          key: row.key,
+          value: row.payload,
+          headers: parseHeaders(row.headers),
+        })),
       );
       await waitFor(
         async () => consumer.stats().processed + consumer.stats().duplicates >= TOTAL + 100,
@@ -287,4 +293,9 @@ export function describeEventTransportContract(makeBackend: () => EventBackend):
       expect(firstRun.stats().duplicates + secondRun.stats().duplicates).toBe(100);
     }, 120_000);
   });
+}
+
+/** jsonb arrives parsed; a driver that returns JSON text is handled too. */
+function parseHeaders(headers: unknown): Record<string, string> {
+  return (typeof headers === 'string' ? JSON.parse(headers) : headers) as Record<string, string>;
 }

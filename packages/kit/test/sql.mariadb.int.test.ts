@@ -1,0 +1,4 @@
+import { realMysqlBackend } from '@hsg/testing';
+import { describeSqlContract } from '@hsg/testing/contracts';
+
+describeSqlContract(realMysqlBackend);
