@@ -9,10 +9,9 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from '@hsg/kit';
-import { apolloRoute, createHttpApp, type HttpApp, healthRoutes } from '@hsg/kit/http';
+import { apolloRoute, createHttpApp, formatGraphQLError, type HttpApp, healthRoutes } from '@hsg/kit/http';
 import { GraphQLError } from 'graphql';
 import { forwardedHeaders, type RouterContext, SubgraphDataSource } from './data-source.ts';
-import { formatRouterError } from './errors.ts';
 import { createSubgraphFetcher } from './fetcher.ts';
 import { subgraphReadiness } from './readiness.ts';
 import { resolveSubgraphUrls, type SubgraphEndpoint, subgraphsOf } from './subgraphs.ts';
@@ -88,7 +87,7 @@ export function createRouter({
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     logger: logger.child({ component: 'apollo' }),
-    formatError: formatRouterError,
+    formatError: formatGraphQLError,
     nodeEnv: production ? 'production' : 'development',
     introspection: !production,
     includeStacktraceInErrorResponses: false,

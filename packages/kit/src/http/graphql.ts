@@ -1,23 +1,24 @@
 import type { IncomingMessage } from 'node:http';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
-import { isAppError, toGraphQLErrorShape } from '../errors.ts';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { toGraphQLErrorShape } from '../errors.ts';
 import { type RouteHandler, readBody, sendJson } from './server.ts';
 
 /**
- * Apollo Server's own errors (parse, validation, variable coercion) keep their codes; anything a resolver
- * threw goes through the kit's one mapping, so codes are stable and internals never leak.
+ * The one error formatter for every GraphQL server here (subgraphs and router). Apollo Server's own errors
+ * (parse, validation, variable coercion) keep their codes; anything a resolver threw goes through the
+ * kit's mapping, so codes are stable and internals never leak. Two cases come from the gateway: an error a
+ * subgraph reported (marked with `serviceName`, its `originalError` a plain JSON object) was already
+ * formatted by that subgraph and passes through; a failure the gateway collected raw (not wrapped in a
+ * GraphQLError) is treated like a resolver's.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = (error as { originalError?: unknown } | null)?.originalError;
+  const original = error instanceof GraphQLError ? error.originalError : error;
   if (original === undefined || original === null) return formatted;
-  if (isGraphQLErrorLike(original) && !isAppError(original)) return formatted;
+  if (typeof formatted.extensions?.serviceName === 'string' && !(original instanceof Error)) return formatted;
+  if (original instanceof GraphQLError) return formatted;
   const shape = toGraphQLErrorShape(original);
   return { ...formatted, message: shape.message, extensions: shape.extensions };
-}
-
-function isGraphQLErrorLike(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as Error).name === 'GraphQLError';
 }
 
 /** Serves an started ApolloServer on a node:http route (the integration API Apollo documents). */
