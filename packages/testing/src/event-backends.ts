@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { infraEnv } from '@hsg/infra';
@@ -9,8 +10,8 @@ import {
   type EventTransport,
   eventLogMigrations,
 } from '@hsg/kit/events';
-import { EmbeddedPostgres, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
-import { realPostgresBackend, type SqlBackend } from './databases.ts';
+import { runMigrations, type SqlDatabase } from '@hsg/kit/sql';
+import { pgliteBackend, realPostgresBackend, type SqlBackend } from './databases.ts';
 import { uniqueName } from './names.ts';
 
 /** A transport implementation plus the SQL backend its services keep their state in. */
@@ -54,38 +55,15 @@ export function kafkaBackend(sql: SqlBackend = realPostgresBackend()): EventBack
  * schema. restart() closes it and opens the same data directory again.
  */
 export function embeddedLogBackend(): EventBackend {
-  let dataDir: string | undefined;
-  let embedded: Promise<EmbeddedPostgres> | undefined;
-  let logDatabase: Promise<SqlDatabase> | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'embedded-log-'));
+  const sql = pgliteBackend({ dataDir });
   const logSchema = uniqueName('log');
+  let logDatabase: Promise<SqlDatabase> | undefined;
   const transports: EventTransport[] = [];
-  const databases: SqlDatabase[] = [];
-
-  const instance = () => {
-    embedded ??= (async () => {
-      dataDir ??= await mkdtemp(join(tmpdir(), 'embedded-log-'));
-      return EmbeddedPostgres.open({ dataDir });
-    })();
-    return embedded;
-  };
   const closeAll = async () => {
     for (const transport of transports.splice(0)) await transport.close();
-    for (const database of databases.splice(0)) await database.close();
-    if (embedded) await (await embedded).close();
-    embedded = undefined;
+    await sql.dispose();
     logDatabase = undefined;
-  };
-
-  const sql: SqlBackend = {
-    name: 'pglite',
-    dialect: 'postgres',
-    newNamespace: () => uniqueName('t'),
-    async open(schema) {
-      const database = await (await instance()).database(schema);
-      databases.push(database);
-      return database;
-    },
-    dispose: closeAll,
   };
 
   return {
@@ -108,7 +86,7 @@ export function embeddedLogBackend(): EventBackend {
     restart: closeAll,
     async dispose() {
       await closeAll();
-      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
