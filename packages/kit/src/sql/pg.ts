@@ -1,11 +1,11 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { OID, parseDate, parseInt8, postgresNotify, quoteIdentifier } from './postgres-common.ts';
 import { assertIdentifier, type SqlDatabase } from './types.ts';
 
 export interface PgDatabaseOptions {
   url: string;
-  /** Schema for this service's tables (created if missing); defaults to the database's `public`. */
+  /** Schema for this service's tables (runMigrations creates it); defaults to the database's `public`. */
   schema?: string;
   /** Upper bound on pooled connections. */
   maxConnections?: number;
@@ -31,8 +31,6 @@ export async function createPgDatabase(options: PgDatabaseOptions): Promise<SqlD
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-  if (schema)
-    await sql`create schema if not exists ${sql.raw(quoteIdentifier(schema))}`.execute(db).catch(ignoreRace);
 
   const listeners = new Set<pg.Client>();
   let closed = false;
@@ -65,10 +63,4 @@ export async function createPgDatabase(options: PgDatabaseOptions): Promise<SqlD
       await db.destroy();
     },
   };
-}
-
-/** Two processes creating the same schema at once: the loser's unique violation means it exists. */
-function ignoreRace(error: unknown): void {
-  const code = (error as { code?: string }).code;
-  if (code !== '23505' && code !== '42P06') throw error;
 }

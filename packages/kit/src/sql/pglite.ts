@@ -40,10 +40,9 @@ export class EmbeddedPostgres {
     return new EmbeddedPostgres(pglite);
   }
 
-  /** A SqlDatabase over this instance whose tables live in `schema` (created if missing). */
+  /** A SqlDatabase over this instance whose tables live in `schema`. */
   async database(schema: string): Promise<SqlDatabase> {
-    assertIdentifier('schema', schema);
-    await this.pglite.exec(`create schema if not exists ${quoteIdentifier(schema)}`);
+    assertIdentifier('schema', schema); // created by runMigrations, under its lock
     const db = new Kysely<unknown>({
       dialect: {
         createAdapter: () => new PostgresAdapter(),
