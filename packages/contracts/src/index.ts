@@ -1,1 +1,3 @@
+export * from './appointment.ts';
+export * from './doctor.ts';
 export * from './patient.ts';

@@ -25,3 +25,11 @@ export async function graphqlRequest<Data = Record<string, unknown>>(
 /** The first error's code, for asserting on failures. */
 export const errorCode = (response: GraphQLResponse<unknown>): string | undefined =>
   response.errors?.[0]?.extensions?.code;
+
+/** The named root field of a successful response; throws with the errors when there is none. */
+export function dataOf<T>(response: GraphQLResponse<unknown>, field: string): T {
+  const value = (response.data as Record<string, unknown> | null | undefined)?.[field];
+  if (value === undefined || value === null)
+    throw new Error(`no ${field} in response: ${JSON.stringify(response.errors ?? response.data)}`);
+  return value as T;
+}

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { patientDeactivated, patientRegistered, patientUpdated } from '@hsg/contracts';
 import { badUserInput, notFound } from '@hsg/kit';
 import { outgoing } from '@hsg/kit/events';
 import { isCalendarDate } from '@hsg/kit/graphql';
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
   type Address,
@@ -116,7 +116,7 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
       const now = clock();
       if (!mrn) mrn = formatMrn(await store.nextMrnNumber());
       const patient: Patient = {
-        id: randomUUID(),
+        id: uuidv7(), // time-ordered: consumers can tell a just-minted id from an unknown one
         mrn,
         name,
         birthDate,

@@ -4,4 +4,10 @@ export { type MigrationSource, runMigrations, splitStatements } from './migrate.
 export { createMysqlDatabase, type MysqlDatabaseOptions, withMysqlLock } from './mysql.ts';
 export { createPgDatabase, type PgDatabaseOptions } from './pg.ts';
 export { EmbeddedPostgres } from './pglite.ts';
-export { type AnyKysely, assertIdentifier, type SqlDatabase, type SqlDialect } from './types.ts';
+export {
+  type AnyKysely,
+  assertIdentifier,
+  type QueryObserver,
+  type SqlDatabase,
+  type SqlDialect,
+} from './types.ts';

@@ -1,13 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { CompiledQuery, Kysely, MysqlDialect, sql, type Transaction } from 'kysely';
 import { createPool, type PoolOptions } from 'mysql2';
-import { type AnyKysely, assertIdentifier, type SqlDatabase } from './types.ts';
+import {
+  type AnyKysely,
+  assertIdentifier,
+  observeQueries,
+  type QueryObserver,
+  type SqlDatabase,
+} from './types.ts';
 
 export interface MysqlDatabaseOptions {
   url: string;
   /** Database for this service's tables (created if missing); defaults to the URL's. */
   database?: string;
   maxConnections?: number;
+  onQuery?: QueryObserver;
 }
 
 /**
@@ -62,6 +69,7 @@ export async function createMysqlDatabase(options: MysqlDatabaseOptions): Promis
       onCreateConnection: (connection) =>
         connection.executeQuery(CompiledQuery.raw("set time_zone = '+00:00'")).then(() => {}),
     }),
+    ...observeQueries(options.onQuery),
   });
   const channelKey = (channel: string) => `${database}:${assertIdentifier('channel', channel)}`;
 

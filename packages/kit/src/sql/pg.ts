@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { OID, parseDate, parseInt8, postgresNotify, quoteIdentifier } from './postgres-common.ts';
-import { assertIdentifier, type SqlDatabase } from './types.ts';
+import { assertIdentifier, observeQueries, type QueryObserver, type SqlDatabase } from './types.ts';
 
 export interface PgDatabaseOptions {
   url: string;
@@ -9,6 +9,7 @@ export interface PgDatabaseOptions {
   schema?: string;
   /** Upper bound on pooled connections. */
   maxConnections?: number;
+  onQuery?: QueryObserver;
 }
 
 const types = {
@@ -30,7 +31,10 @@ export async function createPgDatabase(options: PgDatabaseOptions): Promise<SqlD
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool }),
+    ...observeQueries(options.onQuery),
+  });
 
   const listeners = new Set<pg.Client>();
   let closed = false;

@@ -12,7 +12,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import { OID, parseDate, parseInt8, postgresNotify, quoteIdentifier } from './postgres-common.ts';
-import { assertIdentifier, type SqlDatabase } from './types.ts';
+import { assertIdentifier, observeQueries, type QueryObserver, type SqlDatabase } from './types.ts';
 
 /**
  * One embedded Postgres (PGlite, WASM) shared by every service of a single-process run, each service in a
@@ -41,7 +41,7 @@ export class EmbeddedPostgres {
   }
 
   /** A SqlDatabase over this instance whose tables live in `schema`. */
-  async database(schema: string): Promise<SqlDatabase> {
+  async database(schema: string, options: { onQuery?: QueryObserver } = {}): Promise<SqlDatabase> {
     assertIdentifier('schema', schema); // created by runMigrations, under its lock
     const db = new Kysely<unknown>({
       dialect: {
@@ -50,6 +50,7 @@ export class EmbeddedPostgres {
         createIntrospector: (kysely) => new PostgresIntrospector(kysely),
         createQueryCompiler: () => new PostgresQueryCompiler(),
       },
+      ...observeQueries(options.onQuery),
     });
     return {
       dialect: 'postgres',

@@ -24,6 +24,18 @@ export interface SqlDatabase<DB = any> {
   close(): Promise<void>;
 }
 
+/** Sees every statement a database runs (for SQL logging and for tests that count queries). */
+export type QueryObserver = (query: { sql: string; durationMs: number }) => void;
+
+/** Kysely's `log` option calling the observer, or nothing when there is none. */
+export const observeQueries = (observer: QueryObserver | undefined) =>
+  observer
+    ? {
+        log: (event: { query: { sql: string }; queryDurationMillis: number }) =>
+          observer({ sql: event.query.sql, durationMs: event.queryDurationMillis }),
+      }
+    : {};
+
 /** Any Kysely instance or transaction, whatever its table types: for kit helpers that use raw SQL. */
 // biome-ignore lint/suspicious/noExplicitAny: the helpers accept every typed database
 export type AnyKysely = Kysely<any>;
