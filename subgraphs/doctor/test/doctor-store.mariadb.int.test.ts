@@ -1,0 +1,4 @@
+import { realMysqlBackend } from '@hsg/testing';
+import { describeDoctorStoreContract } from './store-contract.ts';
+
+describeDoctorStoreContract(realMysqlBackend());

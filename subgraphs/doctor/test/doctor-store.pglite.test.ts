@@ -1,0 +1,4 @@
+import { pgliteBackend } from '@hsg/testing';
+import { describeDoctorStoreContract } from './store-contract.ts';
+
+describeDoctorStoreContract(pgliteBackend());
