@@ -1,0 +1,33 @@
+import { envFields, parseEnv } from '@hsg/kit';
+import { z } from 'zod';
+
+const schema = z.object({
+  PORT: envFields.port(4103),
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: envFields.logLevel(),
+  DATABASE_URL: envFields.postgresUrl(),
+  /** The Postgres schema holding this service's tables. */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('appointment'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  KAFKA_BROKERS: envFields.kafkaBrokers(),
+  /** How long a booking waits for a patient/doctor missing from the projections. */
+  PROJECTION_WAIT_MS: envFields.durationMs(2000),
+  /** A UUIDv7 younger than this is "not yet known" (retriable) rather than unknown. */
+  PROJECTION_GRACE_MS: envFields.durationMs(5 * 60_000),
+  NO_SHOW_INTERVAL_MS: envFields.durationMs(60_000),
+  /** A BOOKED appointment this long past its end becomes NO_SHOW. */
+  NO_SHOW_GRACE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(60),
+});
+
+export type AppointmentEnv = z.output<typeof schema>;
+
+export const parseAppointmentEnv = (env: Record<string, string | undefined> = process.env): AppointmentEnv =>
+  parseEnv('appointment', schema, env);

@@ -1,0 +1,58 @@
+import DataLoader from 'dataloader';
+import { type AppointmentDomain, pageArgs } from './domain.ts';
+import type { Appointment, AppointmentFilter, AppointmentPage, Interval } from './model.ts';
+
+export interface ConnectionArgs {
+  filter?: AppointmentFilter | null;
+  first: number;
+  after?: string | null;
+}
+
+/**
+ * Per-request batching: every lookup of one kind in a request becomes one domain (store) call, whatever
+ * the number of parents. Lists are batched per distinct argument set, keyed by the parent's id.
+ */
+export function createRequestLoaders(domain: AppointmentDomain) {
+  const appointment = new DataLoader<string, Appointment | undefined>(async (ids) => {
+    const found = await domain.byIds(ids);
+    const byId = new Map(found.map((item) => [item.id, item]));
+    return ids.map((id) => byId.get(id.toLowerCase()));
+  });
+  const memo = new Map<string, DataLoader<string, unknown>>();
+  function memoized<T>(key: string, create: () => DataLoader<string, T>): DataLoader<string, T> {
+    let loader = memo.get(key) as DataLoader<string, T> | undefined;
+    if (!loader) {
+      loader = create();
+      memo.set(key, loader as DataLoader<string, unknown>);
+    }
+    return loader;
+  }
+
+  return {
+    appointment,
+    connections(parent: 'patient' | 'doctor', args: ConnectionArgs): DataLoader<string, AppointmentPage> {
+      const page = pageArgs(args.first, args.after); // validated before batching: one bad argument, one error
+      return memoized(
+        JSON.stringify(['connections', parent, args.filter ?? {}, args.first, args.after ?? null]),
+        () => new DataLoader((parentIds) => domain.listByParents(parent, parentIds, args.filter, page)),
+      );
+    },
+    counts(
+      parent: 'patient' | 'doctor',
+      filter: AppointmentFilter | null | undefined,
+    ): DataLoader<string, number> {
+      return memoized(
+        JSON.stringify(['counts', parent, filter ?? {}]),
+        () => new DataLoader((parentIds) => domain.countByParents(parent, parentIds, filter)),
+      );
+    },
+    slots(date: string, durationMinutes: number): DataLoader<string, Interval[]> {
+      return memoized(
+        JSON.stringify(['slots', date, durationMinutes]),
+        () => new DataLoader((doctorIds) => domain.slots(doctorIds, date, durationMinutes)),
+      );
+    },
+  };
+}
+
+export type RequestLoaders = ReturnType<typeof createRequestLoaders>;

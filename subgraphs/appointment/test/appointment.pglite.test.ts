@@ -1,0 +1,4 @@
+import { embeddedLogBackend } from '@hsg/testing';
+import { describeAppointmentApi } from './appointment-api.ts';
+
+describeAppointmentApi(embeddedLogBackend);

@@ -1,0 +1,4 @@
+import { pgliteBackend } from '@hsg/testing';
+import { describeNoShowJob } from './no-show-suite.ts';
+
+describeNoShowJob(pgliteBackend);
