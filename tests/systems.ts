@@ -4,6 +4,7 @@ import { type CloudEvent, createKafkaTransport } from '@hsg/kit/events';
 import { startEmbedded } from '@hsg/launcher';
 import { startRealMode } from '@hsg/launcher/real';
 import { collectEvents, uniqueName } from '@hsg/testing';
+import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 
 /** The running system as a test sees it: the router's URL and the domain topics. */
@@ -19,6 +20,8 @@ export async function embeddedSystem(): Promise<RunningSystem> {
   const system = await startEmbedded({
     routerPort: 0,
     patientPort: 0,
+    doctorPort: 0,
+    appointmentPort: 0,
     demoData: false,
     logger: silentLogger(),
   });
@@ -32,12 +35,14 @@ export async function embeddedSystem(): Promise<RunningSystem> {
   };
 }
 
-/** Real mode: each part its own process on the real Postgres and Kafka, in schemas of this run's own. */
+/** Real mode: each part its own process on the real Postgres, MariaDB and Kafka, in schemas of this run's own. */
 export async function realSystem(): Promise<RunningSystem> {
   const schemaPrefix = `${uniqueName('e2e')}_`;
   const system = await startRealMode({
     routerPort: await freePort(),
     patientPort: await freePort(),
+    doctorPort: await freePort(),
+    appointmentPort: await freePort(),
     schemaPrefix,
     quiet: true,
   });
@@ -55,8 +60,12 @@ export async function realSystem(): Promise<RunningSystem> {
       await system.stop();
       const client = new pg.Client({ connectionString: infraEnv().DATABASE_URL });
       await client.connect();
-      await client.query(`drop schema if exists "${schemaPrefix}patient" cascade`);
+      for (const schema of ['patient', 'appointment'])
+        await client.query(`drop schema if exists "${schemaPrefix}${schema}" cascade`);
       await client.end();
+      const mysql = await createConnection(infraEnv().MYSQL_URL);
+      await mysql.query(`drop database if exists \`${schemaPrefix}doctor\``);
+      await mysql.end();
     },
   };
 }

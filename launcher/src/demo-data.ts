@@ -1,3 +1,6 @@
+import type { AppointmentService } from '@hsg/appointment';
+import type { DoctorService } from '@hsg/doctor';
+import { AppError } from '@hsg/kit';
 import type { PatientService } from '@hsg/patient';
 
 // Synthetic people only: names from short lists, dates from a seeded generator. No real patient data.
@@ -47,10 +50,9 @@ function random(seed: number): () => number {
   };
 }
 
-/** Registers demo patients through the domain (so events flow too), once: only into an empty store. */
-export async function loadDemoPatients(patient: PatientService, count = 40): Promise<number> {
-  const existing = await patient.domain.search({}, 1, undefined);
-  if (existing.totalCount > 0) return 0;
+/** Registers demo patients through the domain (so events flow too). */
+async function loadDemoPatients(patient: PatientService, count = 40): Promise<string[]> {
+  const ids: string[] = [];
   const next = random(20261122);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   for (let index = 0; index < count; index++) {
@@ -59,7 +61,7 @@ export async function loadDemoPatients(patient: PatientService, count = 40): Pro
     const birth = new Date(
       Date.UTC(1935 + Math.floor(next() * 85), Math.floor(next() * 12), 1 + Math.floor(next() * 28)),
     );
-    await patient.domain.register({
+    const registered = await patient.domain.register({
       name: { given: [given], family },
       birthDate: birth.toISOString().slice(0, 10),
       gender: pick(genders),
@@ -67,6 +69,114 @@ export async function loadDemoPatients(patient: PatientService, count = 40): Pro
       phone: `+1 555 01${String(index).padStart(2, '0')}`,
       address: { line: [`${1 + index} Demo Street`], city: pick(cities), postalCode: null, country: 'XX' },
     });
+    ids.push(registered.id);
   }
-  return count;
+  return ids;
+}
+
+const weekdays = ['MON', 'TUE', 'WED', 'THU', 'FRI'] as const;
+const clinicDay = (start: string, end: string) => weekdays.map((weekday) => ({ weekday, start, end }));
+const demoDoctors = [
+  {
+    given: 'Hana',
+    family: 'Okafor',
+    specialties: ['General practice'],
+    hours: [...clinicDay('08:00', '12:00'), ...clinicDay('13:00', '17:00')],
+  },
+  { given: 'Mateo', family: 'Lindqvist', specialties: ['Cardiology'], hours: clinicDay('09:00', '16:00') },
+  {
+    given: 'Priya',
+    family: 'Haddad',
+    specialties: ['Dermatology', 'Allergology'],
+    hours: [...clinicDay('10:00', '18:00'), { weekday: 'SAT' as const, start: '09:00', end: '13:00' }],
+  },
+  { given: 'Goran', family: 'Mensah', specialties: ['Paediatrics'], hours: clinicDay('07:30', '15:30') },
+];
+
+/** Registers the demo doctors: one clinic in Europe/Berlin, fees in euro cents. */
+async function loadDemoDoctors(doctor: DoctorService): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [index, demo] of demoDoctors.entries()) {
+    const registered = await doctor.domain.register({
+      name: { given: [demo.given], family: demo.family },
+      licenseNumber: `DEMO-LIC-${String(index + 1).padStart(4, '0')}`,
+      specialties: demo.specialties,
+      timeZone: 'Europe/Berlin',
+      workingHours: demo.hours,
+      consultationFee: { amount: 6000 + index * 1500, currency: 'EUR' },
+    });
+    ids.push(registered.id);
+  }
+  return ids;
+}
+
+/**
+ * Books this week's demo appointments: for each of the next 7 days, a few 30-minute visits per doctor in
+ * free slots, for random demo patients. Waits out the appointment subgraph's projections catching up with
+ * the people just registered (UNAVAILABLE); skips a slot another visit already took (CONFLICT).
+ */
+async function loadDemoAppointments(
+  appointment: AppointmentService,
+  doctorIds: string[],
+  patientIds: string[],
+  perDoctorPerDay = 4,
+): Promise<number> {
+  const next = random(20261123);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  // Slots come from the appointment subgraph's projection of doctors: wait until it has them all.
+  for (let waited = 0; (await appointment.store.findDoctors(doctorIds)).length < doctorIds.length; waited++) {
+    if (waited === 200) throw new Error('the appointment projection did not receive the demo doctors');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  let booked = 0;
+  for (let day = 0; day < 7; day++) {
+    const date = new Date(Date.now() + day * 86_400_000).toISOString().slice(0, 10);
+    const slotsByDoctor = await appointment.domain.slots(doctorIds, date, 30);
+    for (const [index, slots] of slotsByDoctor.entries()) {
+      const doctorId = doctorIds[index] as string;
+      const halfHourly = slots.filter((slot) => slot.start.getUTCMinutes() % 30 === 0);
+      for (let visit = 0; visit < Math.min(perDoctorPerDay, halfHourly.length); visit++) {
+        const slot = pick(halfHourly);
+        const input = {
+          patientId: pick(patientIds),
+          doctorId,
+          start: slot.start,
+          durationMinutes: 30,
+          reason: 'check-up',
+        };
+        if (await bookPatiently(appointment, input)) booked++;
+      }
+    }
+  }
+  return booked;
+}
+
+async function bookPatiently(
+  appointment: AppointmentService,
+  input: Parameters<AppointmentService['domain']['book']>[0],
+): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await appointment.domain.book(input);
+      return true;
+    } catch (error) {
+      const code = error instanceof AppError ? error.code : undefined;
+      if (code === 'CONFLICT') return false;
+      if (code !== 'UNAVAILABLE' || attempt === 20) throw error;
+    }
+  }
+}
+
+/** The demo clinic, loaded once: only into a system without patients. */
+export async function loadDemoData(services: {
+  patient: PatientService;
+  doctor: DoctorService;
+  appointment: AppointmentService;
+}): Promise<{ patients: number; doctors: number; appointments: number } | undefined> {
+  const existing = await services.patient.domain.search({}, 1, undefined);
+  if (existing.totalCount > 0) return undefined;
+  const patientIds = await loadDemoPatients(services.patient);
+  const doctorIds = await loadDemoDoctors(services.doctor);
+  const appointments = await loadDemoAppointments(services.appointment, doctorIds, patientIds);
+  return { patients: patientIds.length, doctors: doctorIds.length, appointments };
 }

@@ -1,12 +1,14 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { type AppointmentService, startAppointmentService } from '@hsg/appointment';
+import { type DoctorService, startDoctorService } from '@hsg/doctor';
 import { createLogger, type Logger } from '@hsg/kit';
 import { createEmbeddedLog, type EventTransport, eventLogMigrations } from '@hsg/kit/events';
 import { EmbeddedPostgres, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
 import { type PatientService, startPatientService } from '@hsg/patient';
 import { createRouter } from '@hsg/router';
 import { loadSupergraphSdl } from '@hsg/schema';
-import { loadDemoPatients } from './demo-data.ts';
+import { loadDemoData } from './demo-data.ts';
 import { repoRoot } from './processes.ts';
 
 export const defaultDataDir = join(repoRoot, '.data', 'embedded');
@@ -16,16 +18,26 @@ export interface EmbeddedOptions {
   dataDir?: string | undefined;
   routerPort?: number;
   patientPort?: number;
+  doctorPort?: number;
+  appointmentPort?: number;
   demoData?: boolean;
+  /** Sees every SQL statement, by schema (SQL logging; tests that count queries). */
+  onQuery?: (schema: string, query: { sql: string; durationMs: number }) => void;
+  /** The appointment service's clock (tests move time; the system uses the real one). */
+  clock?: () => Date;
   logger?: Logger;
 }
 
 export interface EmbeddedSystem {
   routerUrl: string;
   patientUrl: string;
+  doctorUrl: string;
+  appointmentUrl: string;
   /** The embedded event log, for tools and tests that want to read the topics. */
   transport: EventTransport;
   patient: PatientService;
+  doctor: DoctorService;
+  appointment: AppointmentService;
   stop(): Promise<void>;
 }
 
@@ -42,7 +54,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   );
   const databases: SqlDatabase[] = [];
   const schema = async (name: string) => {
-    const database = await postgres.database(name);
+    const onQuery = options.onQuery;
+    const database = await postgres.database(
+      name,
+      onQuery ? { onQuery: (query) => onQuery(name, query) } : {},
+    );
     databases.push(database);
     return database;
   };
@@ -60,25 +76,44 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     logger: logger.child({ service: 'patient' }),
     port: options.patientPort ?? 4101,
   });
+  const doctor = await startDoctorService({
+    database: await schema('doctor'),
+    transport,
+    logger: logger.child({ service: 'doctor' }),
+    port: options.doctorPort ?? 4102,
+  });
+  const appointment = await startAppointmentService({
+    database: await schema('appointment'),
+    transport,
+    logger: logger.child({ service: 'appointment' }),
+    port: options.appointmentPort ?? 4103,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   if (options.demoData ?? true) {
-    const loaded = await loadDemoPatients(patient);
-    if (loaded > 0) logger.info({ patients: loaded }, 'demo data loaded');
+    const loaded = await loadDemoData({ patient, doctor, appointment });
+    if (loaded) logger.info(loaded, 'demo data loaded');
   }
 
   const router = createRouter({
     supergraphSdl: await loadSupergraphSdl(),
     logger: logger.child({ service: 'router' }),
-    subgraphUrls: { patient: patient.url },
+    subgraphUrls: { patient: patient.url, doctor: doctor.url, appointment: appointment.url },
   });
   const routerPort = await router.start(options.routerPort ?? 4000);
 
   return {
     routerUrl: `http://127.0.0.1:${routerPort}/graphql`,
     patientUrl: patient.url,
+    doctorUrl: doctor.url,
+    appointmentUrl: appointment.url,
     transport,
     patient,
+    doctor,
+    appointment,
     async stop() {
       await router.stop();
+      await appointment.stop();
+      await doctor.stop();
       await patient.stop();
       await transport.close();
       for (const database of databases) await database.close();
@@ -89,16 +124,21 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 
 if (import.meta.main) {
   const started = performance.now();
+  const dataDir = process.env.DATA_DIR ?? defaultDataDir;
   const system = await startEmbedded({
-    dataDir: process.env.DATA_DIR ?? defaultDataDir,
+    dataDir,
     routerPort: Number(process.env.PORT ?? 4000),
     patientPort: Number(process.env.PATIENT_PORT ?? 4101),
+    doctorPort: Number(process.env.DOCTOR_PORT ?? 4102),
+    appointmentPort: Number(process.env.APPOINTMENT_PORT ?? 4103),
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
-    `\nThe healthcare supergraph is ready in ${seconds} s (embedded mode: one process, data in .data/embedded).\n` +
+    `\nThe healthcare supergraph is ready in ${seconds} s (embedded mode: one process, data in ${relative(process.cwd(), dataDir) || dataDir}).\n` +
       `  GraphQL + Apollo Sandbox: ${system.routerUrl}\n` +
       `  patient subgraph:         ${system.patientUrl}\n` +
+      `  doctor subgraph:          ${system.doctorUrl}\n` +
+      `  appointment subgraph:     ${system.appointmentUrl}\n` +
       '  Stop with Ctrl+C; `npm run reset` clears the data.\n\n',
   );
   let stopping = false;

@@ -4,18 +4,22 @@ import { type ManagedProcess, runProcess, waitForHttp } from './processes.ts';
 export interface RealModeOptions {
   routerPort?: number;
   patientPort?: number;
-  /** Postgres schema prefix, so a test's run does not share tables with another's. */
+  doctorPort?: number;
+  appointmentPort?: number;
+  /** Prefix of the Postgres schemas, MariaDB database and consumer groups, so a test's run does not share tables with another's. */
   schemaPrefix?: string;
   quiet?: boolean;
 }
 
 /**
- * Real mode: every part its own process, on the Postgres and Kafka of `npm run infra -- up` (or the
- * DATABASE_URL / KAFKA_BROKERS in the environment).
+ * Real mode: every part its own process, on the Postgres, MariaDB and Kafka of `npm run infra -- up` (or the
+ * DATABASE_URL / MYSQL_URL / KAFKA_BROKERS in the environment).
  */
 export async function startRealMode({
   routerPort = 4000,
   patientPort = 4101,
+  doctorPort = 4102,
+  appointmentPort = 4103,
   schemaPrefix = '',
   quiet = false,
 }: RealModeOptions = {}) {
@@ -25,23 +29,38 @@ export async function startRealMode({
     for (const part of started.reverse()) await part.stop();
   };
   try {
-    const patient = runProcess(
-      'patient',
-      'subgraphs/patient/src/index.ts',
-      {
-        PORT: String(patientPort),
-        DATABASE_URL: infra.DATABASE_URL,
-        DATABASE_SCHEMA: `${schemaPrefix}patient`,
-        KAFKA_BROKERS: infra.KAFKA_BROKERS,
-      },
-      quiet,
-    );
-    started.push(patient);
-    await waitForHttp(`http://127.0.0.1:${patientPort}/ready`, patient);
+    const subgraph = async (name: string, port: number, env: Record<string, string>) => {
+      const part = runProcess(
+        name,
+        `subgraphs/${name}/src/index.ts`,
+        { PORT: String(port), KAFKA_BROKERS: infra.KAFKA_BROKERS, ...env },
+        quiet,
+      );
+      started.push(part);
+      await waitForHttp(`http://127.0.0.1:${port}/ready`, part);
+    };
+    // One at a time: on two cores, parallel starts mostly contend for the CPU.
+    await subgraph('patient', patientPort, {
+      DATABASE_URL: infra.DATABASE_URL,
+      DATABASE_SCHEMA: `${schemaPrefix}patient`,
+    });
+    await subgraph('doctor', doctorPort, {
+      DATABASE_URL: infra.MYSQL_URL,
+      DATABASE_NAME: `${schemaPrefix}doctor`,
+    });
+    await subgraph('appointment', appointmentPort, {
+      DATABASE_URL: infra.DATABASE_URL,
+      DATABASE_SCHEMA: `${schemaPrefix}appointment`,
+    });
     const router = runProcess(
       'router',
       'router/src/index.ts',
-      { PORT: String(routerPort), SUBGRAPH_URL_PATIENT: `http://127.0.0.1:${patientPort}/graphql` },
+      {
+        PORT: String(routerPort),
+        SUBGRAPH_URL_PATIENT: `http://127.0.0.1:${patientPort}/graphql`,
+        SUBGRAPH_URL_DOCTOR: `http://127.0.0.1:${doctorPort}/graphql`,
+        SUBGRAPH_URL_APPOINTMENT: `http://127.0.0.1:${appointmentPort}/graphql`,
+      },
       quiet,
     );
     started.push(router);

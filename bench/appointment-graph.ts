@@ -1,0 +1,283 @@
+/**
+ * A front desk's day view across three subgraphs, real mode (each part its own process on Postgres,
+ * MariaDB and Kafka), same run:
+ *   router: one query for a day's 50 appointments with patient and doctor names;
+ *   direct: the same data straight from the subgraphs, as a client without a router would fetch it:
+ *           the appointment page, then patients and doctors by `_entities` (in parallel), joined locally.
+ * Then concurrent booking: W workers book random 30-minute slots of a few doctors for random patients,
+ * so many attempts collide; every answer must be a booking or a CONFLICT.
+ * Closed loop: C workers, each sending its next operation when the last one answered, for D s after a
+ * warm-up → operations/s, p50, p99. Every response is checked; the run aborts on an unexpected one.
+ * Needs `npm run infra -- up`. Usage:
+ *   npm run bench:appointments [-- --duration 10 --warmup 2 --connections 20]
+ */
+import { parseArgs } from 'node:util';
+import { freePort } from '@hsg/infra';
+import { uniqueName } from '@hsg/testing';
+import { startRealMode } from '../launcher/src/real.ts';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '20' },
+  },
+});
+const durationS = Number(values.duration);
+const warmupS = Number(values.warmup);
+const connections = Number(values.connections);
+for (const [name, value, least] of [
+  ['duration', durationS, 1],
+  ['warmup', warmupS, 0],
+  ['connections', connections, 1],
+] as const) {
+  if (!Number.isInteger(value) || value < least) {
+    process.stderr.write(`--${name} must be a whole number ≥ ${least} (got ${values[name]})\n`);
+    process.exit(2);
+  }
+}
+process.env.LOG_LEVEL ??= 'warn';
+
+interface GraphQLBody<T> {
+  data?: T;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+async function post<T>(url: string, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphQLBody<T>;
+}
+
+async function data<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const body = await post<T>(url, query, variables);
+  if (body.errors || !body.data) throw new Error(`${url}: ${JSON.stringify(body.errors ?? body)}`);
+  return body.data;
+}
+
+const percentile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+
+interface Load {
+  operations: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Closed-loop load: `workers` loops calling `operation` for `seconds`, after an unmeasured warm-up. */
+async function load(operation: () => Promise<void>, workers: number, seconds: number): Promise<Load> {
+  const run = async (ms: number, latencies: number[]) => {
+    const deadline = performance.now() + ms;
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (performance.now() < deadline) {
+          const started = performance.now();
+          await operation();
+          latencies.push(performance.now() - started);
+        }
+      }),
+    );
+  };
+  await run(warmupS * 1000, []);
+  const latencies: number[] = [];
+  const started = performance.now();
+  await run(seconds * 1000, latencies);
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    operations: latencies.length,
+    perSecond: latencies.length / elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  };
+}
+
+const ports = {
+  routerPort: await freePort(),
+  patientPort: await freePort(),
+  doctorPort: await freePort(),
+  appointmentPort: await freePort(),
+};
+const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
+const schemaPrefix = `${uniqueName('bench')}_`;
+process.stdout.write('starting real mode (router + 3 subgraphs)…\n');
+const system = await startRealMode({ ...ports, schemaPrefix, quiet: true });
+const router = system.routerUrl;
+
+/** Retries while the appointment projection catches up with freshly registered people (UNAVAILABLE). */
+async function bookRetrying(input: Record<string, unknown>): Promise<void> {
+  for (;;) {
+    const body = await post(
+      router,
+      'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }',
+      {
+        input,
+      },
+    );
+    if (!body.errors) return;
+    if (body.errors[0]?.extensions?.code !== 'UNAVAILABLE') throw new Error(JSON.stringify(body.errors));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+try {
+  process.stdout.write('seeding 5 doctors, 200 patients, a day of 50 appointments…\n');
+  const doctors: string[] = [];
+  for (let n = 0; n < 5; n++) {
+    const registered = await data<{ registerDoctor: { id: string } }>(
+      router,
+      'mutation ($input: RegisterDoctorInput!) { registerDoctor(input: $input) { id } }',
+      {
+        input: {
+          name: { given: ['Dr'], family: `Bench${n}` },
+          licenseNumber: `${schemaPrefix}LIC${n}`.toUpperCase(),
+          specialties: ['General practice'],
+          timeZone: 'UTC',
+          workingHours: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].map((weekday) => ({
+            weekday,
+            start: '00:00',
+            end: '24:00',
+          })),
+          consultationFee: { amount: 5000, currency: 'EUR' },
+        },
+      },
+    );
+    doctors.push(registered.registerDoctor.id);
+  }
+  const patients: string[] = [];
+  for (let n = 0; n < 200; n += 10) {
+    const batch = await Promise.all(
+      Array.from({ length: 10 }, (_, k) =>
+        data<{ registerPatient: { id: string } }>(
+          router,
+          'mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }',
+          {
+            input: {
+              name: { given: [`P${n + k}`], family: 'Benchley' },
+              birthDate: '1980-01-01',
+              gender: 'UNKNOWN',
+            },
+          },
+        ),
+      ),
+    );
+    patients.push(...batch.map((registered) => registered.registerPatient.id));
+  }
+  const day = new Date(Date.UTC(new Date().getUTCFullYear() + 1, 0, 4)); // a whole year ahead: free
+  for (let n = 0; n < 50; n++) {
+    await bookRetrying({
+      patientId: patients[n],
+      doctorId: doctors[n % 5],
+      start: new Date(day.getTime() + Math.floor(n / 5) * 30 * 60_000 + 8 * 3_600_000).toISOString(),
+      durationMinutes: 30,
+    });
+  }
+  const window = { from: day.toISOString(), to: new Date(day.getTime() + 86_400_000).toISOString() };
+
+  const dayViewQuery = `query ($from: DateTime!, $to: DateTime!) {
+    appointments(filter: { from: $from, to: $to }, first: 50) {
+      edges { node { id start end status patient { name { text } } doctor { name { text } } } }
+    }
+  }`;
+  const checkDay = (edges: unknown[]) => {
+    if (edges.length !== 50) throw new Error(`expected 50 appointments, got ${edges.length}`);
+  };
+  const viaRouter = async () => {
+    const result = await data<{ appointments: { edges: unknown[] } }>(router, dayViewQuery, window);
+    checkDay(result.appointments.edges);
+  };
+  const direct = async () => {
+    const page = await data<{
+      appointments: { edges: Array<{ node: { patient: { id: string }; doctor: { id: string } } }> };
+    }>(
+      url(ports.appointmentPort),
+      `query ($from: DateTime!, $to: DateTime!) { appointments(filter: { from: $from, to: $to }, first: 50) {
+        edges { node { id start end status patient { id } doctor { id } } } } }`,
+      window,
+    );
+    const entities = (typename: string, ids: string[]) =>
+      data<{ _entities: Array<{ id: string; name: { text: string } }> }>(
+        url(typename === 'Patient' ? ports.patientPort : ports.doctorPort),
+        `query ($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { id name { text } } } }`,
+        { r: [...new Set(ids)].map((id) => ({ __typename: typename, id })) },
+      );
+    const edges = page.appointments.edges;
+    const [people, doctorsFound] = await Promise.all([
+      entities(
+        'Patient',
+        edges.map((edge) => edge.node.patient.id),
+      ),
+      entities(
+        'Doctor',
+        edges.map((edge) => edge.node.doctor.id),
+      ),
+    ]);
+    const names = new Map([...people._entities, ...doctorsFound._entities].map((e) => [e.id, e.name.text]));
+    const joined = edges.map((edge) => ({
+      ...edge.node,
+      patient: { name: { text: names.get(edge.node.patient.id) } },
+      doctor: { name: { text: names.get(edge.node.doctor.id) } },
+    }));
+    if (joined.some((row) => !row.patient.name.text || !row.doctor.name.text))
+      throw new Error('join lost a name');
+    checkDay(joined);
+  };
+
+  process.stdout.write(`day view: ${connections} workers × ${durationS} s each way…\n`);
+  const directLoad = await load(direct, connections, durationS);
+  const routerLoad = await load(viaRouter, connections, durationS);
+  const idleDirect = await load(direct, 1, Math.max(2, Math.floor(durationS / 3)));
+  const idleRouter = await load(viaRouter, 1, Math.max(2, Math.floor(durationS / 3)));
+
+  process.stdout.write(`booking: ${connections} workers × ${durationS} s on 5 doctors' next 2 weeks…\n`);
+  const outcomes = { booked: 0, conflict: 0 };
+  const bookingStart = Date.UTC(new Date().getUTCFullYear() + 1, 1, 1);
+  const book = async () => {
+    const body = await post(
+      router,
+      'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }',
+      {
+        input: {
+          patientId: patients[Math.floor(Math.random() * patients.length)],
+          doctorId: doctors[Math.floor(Math.random() * doctors.length)],
+          start: new Date(bookingStart + Math.floor(Math.random() * 14 * 48) * 30 * 60_000).toISOString(),
+          durationMinutes: 30,
+        },
+      },
+    );
+    const code = body.errors?.[0]?.extensions?.code;
+    if (!body.errors) outcomes.booked++;
+    else if (code === 'CONFLICT') outcomes.conflict++;
+    else throw new Error(`booking answered ${JSON.stringify(body.errors)}`);
+  };
+  const booking = await load(book, connections, durationS);
+
+  const ms = (value: number) => `${value.toFixed(2)} ms`;
+  const rows = [
+    ['day view (50 appts)', 'direct (3 requests)', directLoad, idleDirect],
+    ['day view (50 appts)', 'router (1 request)', routerLoad, idleRouter],
+  ] as const;
+  process.stdout.write(
+    '\n| operation | path | ops/s | p50 | p99 | unloaded p50 | unloaded p99 |\n|---|---|---|---|---|---|---|\n',
+  );
+  for (const [operation, path, loaded, idle] of rows)
+    process.stdout.write(
+      `| ${operation} | ${path} | ${loaded.perSecond.toFixed(0)} | ${ms(loaded.p50)} | ${ms(loaded.p99)} | ${ms(idle.p50)} | ${ms(idle.p99)} |\n`,
+    );
+  process.stdout.write(
+    `\nrouter / direct: ops/s ${(routerLoad.perSecond / directLoad.perSecond).toFixed(2)}×, ` +
+      `loaded p50 ${(routerLoad.p50 / directLoad.p50).toFixed(2)}×, unloaded p50 ${(idleRouter.p50 / idleDirect.p50).toFixed(2)}×\n`,
+  );
+  const attempts = outcomes.booked + outcomes.conflict;
+  process.stdout.write(
+    `booking: ${booking.perSecond.toFixed(0)} attempts/s (p50 ${ms(booking.p50)}, p99 ${ms(booking.p99)}), ` +
+      `${((outcomes.booked / attempts) * booking.perSecond).toFixed(0)} booked/s, ` +
+      `${((outcomes.conflict / attempts) * 100).toFixed(0)}% CONFLICT (${outcomes.booked} booked, ${outcomes.conflict} conflicts incl. warm-up)\n`,
+  );
+} finally {
+  await system.stop();
+}
