@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { freePort } from '@hsg/infra';
 import { uniqueName } from '@hsg/testing';
-import { startRealMode } from '../launcher/src/real.ts';
+import { dropRealModeStores, startRealMode } from '../launcher/src/real.ts';
 
 const { values } = parseArgs({
   options: {
@@ -134,7 +134,7 @@ try {
       {
         input: {
           name: { given: ['Dr'], family: `Bench${n}` },
-          licenseNumber: `${schemaPrefix}LIC${n}`.toUpperCase(),
+          licenseNumber: `BENCH-${Date.now()}-${n}`,
           specialties: ['General practice'],
           timeZone: 'UTC',
           workingHours: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].map((weekday) => ({
@@ -280,4 +280,5 @@ try {
   );
 } finally {
   await system.stop();
+  await dropRealModeStores(schemaPrefix);
 }

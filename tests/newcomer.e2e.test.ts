@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '@hsg/infra';
-import { graphqlRequest } from '@hsg/testing';
+import { dataOf, graphqlRequest } from '@hsg/testing';
 import { afterAll, expect, it } from '@jest/globals';
 
 const run = promisify(execFile);
@@ -32,10 +32,19 @@ it('starts from a clean clone with npm install && npm start and answers a patien
 
   const routerPort = await freePort();
   const patientPort = await freePort();
+  const doctorPort = await freePort();
+  const appointmentPort = await freePort();
   started = spawn('npm', ['start'], {
     cwd: clone,
     detached: true, // its own process group, so npm and node stop together
-    env: { ...process.env, PORT: String(routerPort), PATIENT_PORT: String(patientPort), LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: String(routerPort),
+      PATIENT_PORT: String(patientPort),
+      DOCTOR_PORT: String(doctorPort),
+      APPOINTMENT_PORT: String(appointmentPort),
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -60,6 +69,21 @@ it('starts from a clean clone with npm install && npm start and answers a patien
   expect(response.errors).toBeUndefined();
   expect(patients.totalCount).toBe(40); // the synthetic demo patients, loaded on first start
   expect(patients.edges).toHaveLength(5);
+
+  const week = await graphqlRequest(
+    `http://127.0.0.1:${routerPort}/graphql`,
+    '{ doctors { totalCount edges { node { workingHours { weekday } appointments { totalCount edges { node { patient { name { text } } } } } } } } }',
+  );
+  expect(week.errors).toBeUndefined();
+  const doctors = dataOf<{
+    totalCount: number;
+    edges: Array<{ node: { workingHours: unknown[]; appointments: { totalCount: number } } }>;
+  }>(week, 'doctors');
+  expect(doctors.totalCount).toBe(4); // demo doctors with working hours and this week's appointments
+  for (const { node } of doctors.edges) {
+    expect(node.workingHours.length).toBeGreaterThan(0);
+    expect(node.appointments.totalCount).toBeGreaterThan(0);
+  }
 
   const pid = started.pid as number;
   const exited = new Promise((resolve) => started?.once('exit', resolve));

@@ -2,10 +2,8 @@ import { freePort, infraEnv } from '@hsg/infra';
 import { silentLogger } from '@hsg/kit';
 import { type CloudEvent, createKafkaTransport } from '@hsg/kit/events';
 import { startEmbedded } from '@hsg/launcher';
-import { startRealMode } from '@hsg/launcher/real';
+import { dropRealModeStores, startRealMode } from '@hsg/launcher/real';
 import { collectEvents, uniqueName } from '@hsg/testing';
-import { createConnection } from 'mysql2/promise';
-import pg from 'pg';
 
 /** The running system as a test sees it: the router's URL and the domain topics. */
 export interface RunningSystem {
@@ -58,14 +56,7 @@ export async function realSystem(): Promise<RunningSystem> {
     async stop() {
       await transport.close();
       await system.stop();
-      const client = new pg.Client({ connectionString: infraEnv().DATABASE_URL });
-      await client.connect();
-      for (const schema of ['patient', 'appointment'])
-        await client.query(`drop schema if exists "${schemaPrefix}${schema}" cascade`);
-      await client.end();
-      const mysql = await createConnection(infraEnv().MYSQL_URL);
-      await mysql.query(`drop database if exists \`${schemaPrefix}doctor\``);
-      await mysql.end();
+      await dropRealModeStores(schemaPrefix);
     },
   };
 }

@@ -1,4 +1,6 @@
 import { infraEnv } from '@hsg/infra';
+import { createConnection } from 'mysql2/promise';
+import pg from 'pg';
 import { type ManagedProcess, runProcess, waitForHttp } from './processes.ts';
 
 export interface RealModeOptions {
@@ -70,6 +72,19 @@ export async function startRealMode({
     throw error;
   }
   return { routerUrl: `http://127.0.0.1:${routerPort}/graphql`, stop };
+}
+
+/** Drops what a run with this schema prefix stored (tests and benchmarks clean up after themselves). */
+export async function dropRealModeStores(schemaPrefix: string): Promise<void> {
+  if (!schemaPrefix) throw new Error('refusing to drop the unprefixed (default) stores');
+  const client = new pg.Client({ connectionString: infraEnv().DATABASE_URL });
+  await client.connect();
+  for (const schema of ['patient', 'appointment'])
+    await client.query(`drop schema if exists "${schemaPrefix}${schema}" cascade`);
+  await client.end();
+  const mysql = await createConnection(infraEnv().MYSQL_URL);
+  await mysql.query(`drop database if exists \`${schemaPrefix}doctor\``);
+  await mysql.end();
 }
 
 if (import.meta.main) {

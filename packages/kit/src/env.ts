@@ -32,6 +32,14 @@ export function parseEnv<S extends z.ZodType>(
 /** Reusable field parsers so every service spells common settings the same way. */
 export const envFields = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  host: () => z.string().default('127.0.0.1'),
+  /** A schema (Postgres) or database (MySQL) name: a plain lower-case identifier. */
+  sqlNamespace: (fallback: string) =>
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier')
+      .default(fallback),
+  poolSize: () => z.coerce.number().int().min(1).max(100).default(10),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   postgresUrl: () => z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
   mysqlUrl: () => z.url({ protocol: /^mysql$/, error: 'must be a mysql:// URL' }),

@@ -1,9 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { apolloRoute, createHttpApp, formatGraphQLError, type HttpApp, healthRoutes } from '@hsg/kit/http';
+import { createApolloSubgraph, traceparentOf } from '@hsg/kit/http';
 import { parse } from 'graphql';
 import type { Logger } from 'pino';
 import { createAppointmentDomain } from './domain.ts';
@@ -37,36 +33,14 @@ export function createServer({ store, logger, lag = {}, readiness = {}, clock }:
       ...lag,
     },
   });
-  const apollo = new ApolloServer<AppointmentContext>({
-    // Apollo's resolver map is typed for an unknown context; ours is AppointmentContext.
-    schema: buildSubgraphSchema({
-      typeDefs,
-      resolvers: createResolvers(domain) as GraphQLResolverMap<unknown>,
-    }),
-    formatError: formatGraphQLError,
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  const subgraph = createApolloSubgraph<AppointmentContext>({
+    typeDefs,
+    resolvers: createResolvers(domain),
     logger,
-    stopOnTerminationSignals: false, // index.ts owns the signals and stops things in order
+    readiness,
+    context: (headers) => ({ loaders: createRequestLoaders(domain), traceparent: traceparentOf(headers) }),
   });
-  const context = async (request: {
-    headers: Record<string, string | string[] | undefined>;
-  }): Promise<AppointmentContext> => ({
-    loaders: createRequestLoaders(domain),
-    traceparent: typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined,
-  });
-  let app: HttpApp | undefined;
-  return {
-    domain,
-    async start(port: number, host?: string): Promise<number> {
-      await apollo.start();
-      app = createHttpApp({ '/graphql': apolloRoute(apollo, context), ...healthRoutes(readiness) }, logger);
-      return app.listen(port, host);
-    },
-    async stop(): Promise<void> {
-      await app?.close();
-      await apollo.stop();
-    },
-  };
+  return { domain, start: subgraph.start, stop: subgraph.stop };
 }
 
 export type AppointmentServer = ReturnType<typeof createServer>;

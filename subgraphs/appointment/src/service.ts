@@ -1,12 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { appointmentTopic, doctorTopic, patientTopic } from '@hsg/contracts';
-import {
-  createEventConsumer,
-  createOutboxRelay,
-  type EventTransport,
-  eventKitMigrations,
-} from '@hsg/kit/events';
-import { type MigrationSource, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
+import { createEventConsumer, type EventTransport, migrateAndStartOutbox } from '@hsg/kit/events';
+import type { MigrationSource, SqlDatabase } from '@hsg/kit/sql';
 import type { Logger } from 'pino';
 import { createNoShowJob } from './no-show.ts';
 import { createProjectionSignal } from './projection-lag.ts';
@@ -73,15 +68,14 @@ export async function startAppointmentService({
   projectionGroupId = projectionGroupFor(database),
   instrumentStore = (store) => store,
 }: AppointmentServiceDeps) {
-  await runMigrations(database, [eventKitMigrations, appointmentMigrations]);
-  // The consumed topics too, so the projections can subscribe before patient/doctor ever produced.
-  await transport.ensureTopics([
-    { topic: appointmentTopic },
-    { topic: patientTopic },
-    { topic: doctorTopic },
-  ]);
-  const relay = createOutboxRelay({ database, transport, logger: logger.child({ component: 'outbox' }) });
-  await relay.start();
+  const relay = await migrateAndStartOutbox({
+    database,
+    transport,
+    logger,
+    migrations: [appointmentMigrations],
+    // The consumed topics too, so the projections can subscribe before patient/doctor ever produced.
+    topics: [appointmentTopic, patientTopic, doctorTopic],
+  });
   const signal = createProjectionSignal();
   const unlisten = await database
     .listen(projectionChannel(database.namespace), () => signal.notify())

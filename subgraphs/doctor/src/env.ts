@@ -3,16 +3,13 @@ import { z } from 'zod';
 
 const schema = z.object({
   PORT: envFields.port(4102),
-  HOST: z.string().default('127.0.0.1'),
+  HOST: envFields.host(),
   LOG_LEVEL: envFields.logLevel(),
   /** The MariaDB/MySQL server, e.g. mysql://app:app@127.0.0.1:53306/app. */
   DATABASE_URL: envFields.mysqlUrl(),
   /** The database holding this service's tables (created if missing). */
-  DATABASE_NAME: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]*$/)
-    .default('doctor'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_NAME: envFields.sqlNamespace('doctor'),
+  DATABASE_POOL_SIZE: envFields.poolSize(),
   KAFKA_BROKERS: envFields.kafkaBrokers(),
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { healthRoutes } from '@hsg/kit/http';
+import { healthRoutes, traceparentOf } from '@hsg/kit/http';
 import DataLoader from 'dataloader';
 import Fastify, {
   type FastifyBaseLogger,
@@ -20,8 +20,6 @@ import type { DoctorStore } from './store.ts';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
-const traceparentPattern = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
 export interface DoctorServerDeps {
   store: DoctorStore;
   logger: Logger;
@@ -39,16 +37,13 @@ export function createServer({ store, logger, readiness = {}, clock }: DoctorSer
     resolvers: createResolvers(domain) as GraphQLResolverMap<unknown>,
   });
   const context = (request: FastifyRequest): DoctorContext => {
-    const traceparent = request.headers.traceparent;
     return {
       doctorLoader: new DataLoader(async (ids: readonly string[]) => {
         const found = await store.findByIds(ids.filter(isDoctorId));
         const byId = new Map<string, Doctor>(found.map((doctor) => [doctor.id, doctor]));
         return ids.map((id) => byId.get(id));
       }),
-      // Only a well-formed trace context travels into events (consumers reject malformed envelopes).
-      traceparent:
-        typeof traceparent === 'string' && traceparentPattern.test(traceparent) ? traceparent : undefined,
+      traceparent: traceparentOf(request.headers),
     };
   };
 

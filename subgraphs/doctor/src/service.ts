@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { doctorTopic } from '@hsg/contracts';
-import { createOutboxRelay, type EventTransport, eventKitMigrations } from '@hsg/kit/events';
-import { type MigrationSource, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
+import { type EventTransport, migrateAndStartOutbox } from '@hsg/kit/events';
+import type { MigrationSource, SqlDatabase } from '@hsg/kit/sql';
 import type { Logger } from 'pino';
 import { createServer } from './server.ts';
 import { createSqlDoctorStore } from './store-sql.ts';
@@ -35,10 +35,13 @@ export async function startDoctorService({
   port,
   host = '127.0.0.1',
 }: DoctorServiceDeps) {
-  await runMigrations(database, [eventKitMigrations, doctorMigrations]);
-  await transport.ensureTopics([{ topic: doctorTopic }]);
-  const relay = createOutboxRelay({ database, transport, logger: logger.child({ component: 'outbox' }) });
-  await relay.start();
+  const relay = await migrateAndStartOutbox({
+    database,
+    transport,
+    logger,
+    migrations: [doctorMigrations],
+    topics: [doctorTopic],
+  });
   const store = createSqlDoctorStore(database);
   const server = createServer({ store, logger, readiness: { outbox: () => relay.state() === 'ready' } });
   const boundPort = await server.start(port, host);

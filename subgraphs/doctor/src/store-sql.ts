@@ -1,6 +1,12 @@
 import { conflict } from '@hsg/kit';
 import { enqueueEvents } from '@hsg/kit/events';
-import { type AnyKysely, isUniqueViolation, type SqlDatabase, violatedConstraint } from '@hsg/kit/sql';
+import {
+  type AnyKysely,
+  isUniqueViolation,
+  lockExpectedVersion,
+  type SqlDatabase,
+  violatedConstraint,
+} from '@hsg/kit/sql';
 import type { ColumnType, Kysely, Selectable, Transaction } from 'kysely';
 import {
   type Doctor,
@@ -175,19 +181,8 @@ export function createSqlDoctorStore(database: SqlDatabase): DoctorStore {
     async update(next, expectedVersion, events) {
       return database
         .transaction(async (trx: Transaction<Tables>) => {
-          const current = await trx
-            .selectFrom('doctors')
-            .select('version')
-            .where('id', '=', next.id)
-            .forUpdate()
-            .executeTakeFirst();
-          if (!current) return undefined;
-          if (current.version !== expectedVersion) {
-            throw conflict(
-              `doctor was changed meanwhile: expectedVersion ${expectedVersion}, current ${current.version}`,
-              { field: 'expectedVersion', currentVersion: current.version },
-            );
-          }
+          if (!(await lockExpectedVersion(trx as AnyKysely, 'doctors', next.id, expectedVersion, 'doctor')))
+            return undefined;
           const { id: _id, created_at: _created, ...changes } = toRow(next);
           await trx.updateTable('doctors').set(changes).where('id', '=', next.id).execute();
           await writeChildren(trx, next);

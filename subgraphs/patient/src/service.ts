@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { patientTopic } from '@hsg/contracts';
-import { createOutboxRelay, type EventTransport, eventKitMigrations } from '@hsg/kit/events';
-import { type MigrationSource, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
+import { type EventTransport, migrateAndStartOutbox } from '@hsg/kit/events';
+import type { MigrationSource, SqlDatabase } from '@hsg/kit/sql';
 import type { Logger } from 'pino';
 import { createServer } from './server.ts';
 import { createSqlPatientStore } from './store-sql.ts';
@@ -30,10 +30,13 @@ export async function startPatientService({
   port,
   host = '127.0.0.1',
 }: PatientServiceDeps) {
-  await runMigrations(database, [eventKitMigrations, patientMigrations]);
-  await transport.ensureTopics([{ topic: patientTopic }]);
-  const relay = createOutboxRelay({ database, transport, logger: logger.child({ component: 'outbox' }) });
-  await relay.start();
+  const relay = await migrateAndStartOutbox({
+    database,
+    transport,
+    logger,
+    migrations: [patientMigrations],
+    topics: [patientTopic],
+  });
   const store = createSqlPatientStore(database);
   const server = createServer({ store, logger, readiness: { outbox: () => relay.state() === 'ready' } });
   const boundPort = await server.start(port, host);

@@ -1,6 +1,12 @@
 import { conflict } from '@hsg/kit';
 import { enqueueEvents } from '@hsg/kit/events';
-import { type AnyKysely, isUniqueViolation, type SqlDatabase, violatedConstraint } from '@hsg/kit/sql';
+import {
+  type AnyKysely,
+  isUniqueViolation,
+  lockExpectedVersion,
+  type SqlDatabase,
+  violatedConstraint,
+} from '@hsg/kit/sql';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import {
   type Address,
@@ -162,22 +168,8 @@ export function createSqlPatientStore(database: SqlDatabase): PatientStore {
     async update(next, expectedVersion, events) {
       return database
         .transaction(async (trx: Transaction<Tables>) => {
-          const current = await trx
-            .selectFrom('patients')
-            .select('version')
-            .where('id', '=', next.id)
-            .forUpdate()
-            .executeTakeFirst();
-          if (!current) return undefined;
-          if (current.version !== expectedVersion) {
-            throw conflict(
-              `patient was changed meanwhile: expectedVersion ${expectedVersion}, current ${current.version}`,
-              {
-                field: 'expectedVersion',
-                currentVersion: current.version,
-              },
-            );
-          }
+          if (!(await lockExpectedVersion(trx as AnyKysely, 'patients', next.id, expectedVersion, 'patient')))
+            return undefined;
           const { id: _id, created_at: _created, ...changes } = toRow(next);
           await trx.updateTable('patients').set(changes).where('id', '=', next.id).execute();
           await writeTokens(trx, next);

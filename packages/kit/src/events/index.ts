@@ -26,4 +26,5 @@ export {
   outboxChannel,
   outgoing,
 } from './outbox.ts';
+export { migrateAndStartOutbox } from './service-outbox.ts';
 export * from './transport.ts';

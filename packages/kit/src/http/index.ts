@@ -7,3 +7,4 @@ export {
   readBody,
   sendJson,
 } from './server.ts';
+export { type ApolloSubgraphOptions, createApolloSubgraph, traceparentOf } from './subgraph.ts';

@@ -11,3 +11,4 @@ export {
   type SqlDatabase,
   type SqlDialect,
 } from './types.ts';
+export { lockExpectedVersion } from './versioned.ts';
