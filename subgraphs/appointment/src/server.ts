@@ -4,7 +4,7 @@ import { parse } from 'graphql';
 import type { Logger } from 'pino';
 import { createAppointmentDomain } from './domain.ts';
 import { createRequestLoaders } from './loaders.ts';
-import { createProjectionSignal, type ProjectionLagPolicy } from './projection-lag.ts';
+import type { ProjectionLagPolicy } from './projection-lag.ts';
 import { type AppointmentContext, createResolvers } from './resolvers.ts';
 import type { AppointmentStore } from './store.ts';
 
@@ -13,26 +13,16 @@ export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.me
 export interface AppointmentServerDeps {
   store: AppointmentStore;
   logger: Logger;
-  /** How bookings treat parties missing from the projections (defaults: 2 s wait, 5 min grace, polling). */
-  lag?: Partial<ProjectionLagPolicy>;
+  /** How bookings treat parties missing from the projections. */
+  lag: ProjectionLagPolicy;
   /** Readiness of what the server depends on (relay, consumer). */
   readiness?: Record<string, () => boolean | Promise<boolean>>;
   clock?: () => Date;
 }
 
 /** Builds the appointment subgraph's HTTP app; no side effects until start() is called. */
-export function createServer({ store, logger, lag = {}, readiness = {}, clock }: AppointmentServerDeps) {
-  const domain = createAppointmentDomain({
-    store,
-    clock,
-    lag: {
-      waitMs: 2000,
-      graceMs: 5 * 60_000,
-      consumerReady: () => true,
-      signal: createProjectionSignal(),
-      ...lag,
-    },
-  });
+export function createServer({ store, logger, lag, readiness = {}, clock }: AppointmentServerDeps) {
+  const domain = createAppointmentDomain({ store, clock, lag });
   const subgraph = createApolloSubgraph<AppointmentContext>({
     typeDefs,
     resolvers: createResolvers(domain),
@@ -42,5 +32,3 @@ export function createServer({ store, logger, lag = {}, readiness = {}, clock }:
   });
   return { domain, start: subgraph.start, stop: subgraph.stop };
 }
-
-export type AppointmentServer = ReturnType<typeof createServer>;

@@ -3,6 +3,7 @@ import { appointmentTopic, doctorTopic, patientTopic } from '@hsg/contracts';
 import { createEventConsumer, type EventTransport, migrateAndStartOutbox } from '@hsg/kit/events';
 import type { MigrationSource, SqlDatabase } from '@hsg/kit/sql';
 import type { Logger } from 'pino';
+import { appointmentDefaults } from './defaults.ts';
 import { createNoShowJob } from './no-show.ts';
 import { createProjectionSignal } from './projection-lag.ts';
 import { projectionChannel, projectionSubscriptions } from './projections.ts';
@@ -15,21 +16,12 @@ export const appointmentMigrations: MigrationSource = {
   dir: fileURLToPath(new URL('../migrations', import.meta.url)),
 };
 
-export const appointmentDefaults = {
-  port: 4103,
-  projectionWaitMs: 2000,
-  projectionGraceMs: 5 * 60_000,
-  noShowIntervalMs: 60_000,
-  noShowGraceMinutes: 60,
-} as const;
-
 /**
  * The projections' consumer group. Its committed offsets only make sense together with the tables they
  * filled, so it is named after the schema: instances sharing a schema share the work, and a fresh schema
  * (a reset, an e2e run) replays the topics instead of inheriting another schema's offsets.
  */
-export const projectionGroupFor = (database: SqlDatabase): string =>
-  `appointment.projections.${database.namespace}`;
+const projectionGroupFor = (database: SqlDatabase): string => `appointment.projections.${database.namespace}`;
 
 export interface AppointmentServiceDeps {
   database: SqlDatabase;
@@ -44,8 +36,6 @@ export interface AppointmentServiceDeps {
   projectionGraceMs?: number;
   noShowIntervalMs?: number;
   noShowGraceMinutes?: number;
-  /** Consumer group of the projections; defaults to `projectionGroupFor(database)`. */
-  projectionGroupId?: string;
   /** Wraps the store the server uses, e.g. to count calls in tests. */
   instrumentStore?: (store: AppointmentStore) => AppointmentStore;
 }
@@ -65,7 +55,6 @@ export async function startAppointmentService({
   projectionGraceMs = appointmentDefaults.projectionGraceMs,
   noShowIntervalMs = appointmentDefaults.noShowIntervalMs,
   noShowGraceMinutes = appointmentDefaults.noShowGraceMinutes,
-  projectionGroupId = projectionGroupFor(database),
   instrumentStore = (store) => store,
 }: AppointmentServiceDeps) {
   const relay = await migrateAndStartOutbox({
@@ -86,7 +75,7 @@ export async function startAppointmentService({
   const consumer = createEventConsumer({
     transport,
     database,
-    groupId: projectionGroupId,
+    groupId: projectionGroupFor(database),
     subscriptions: projectionSubscriptions({ database, clock }),
     logger: logger.child({ component: 'projections' }),
   });
@@ -128,6 +117,7 @@ export async function startAppointmentService({
 }
 
 export type AppointmentService = Awaited<ReturnType<typeof startAppointmentService>>;
+export { appointmentDefaults } from './defaults.ts';
 export { createNoShowJob, type NoShowJob } from './no-show.ts';
 export { createServer } from './server.ts';
 export type { AppointmentStore } from './store.ts';

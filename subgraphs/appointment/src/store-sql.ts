@@ -1,6 +1,12 @@
 import { conflict } from '@hsg/kit';
 import { enqueueEvents } from '@hsg/kit/events';
-import { type AnyKysely, type SqlDatabase, violatedConstraint } from '@hsg/kit/sql';
+import {
+  type AnyKysely,
+  isExclusionViolation,
+  retryCollisions,
+  type SqlDatabase,
+  violatedConstraint,
+} from '@hsg/kit/sql';
 import {
   type ExpressionBuilder,
   type Kysely,
@@ -14,6 +20,8 @@ import type { AppointmentStore } from './store.ts';
 import {
   type AppointmentRow,
   appointmentColumns,
+  doctorProjectionColumns,
+  patientProjectionColumns,
   type Tables,
   toAppointment,
   toAppointmentRow,
@@ -48,7 +56,7 @@ function parentsWhere(column: RawBuilder<unknown>, parentIds: readonly string[],
 
 /** An overlap the exclusion constraints refused becomes CONFLICT naming whose time is taken. */
 function overlapConflict(error: unknown): never {
-  if ((error as { code?: unknown } | null)?.code === '23P01') {
+  if (isExclusionViolation(error)) {
     const taken = violatedConstraint(error)?.includes('patient') ? 'patient' : 'doctor';
     throw conflict(`the ${taken} already has an appointment overlapping that time`, {
       rule: taken === 'patient' ? 'PATIENT_OVERLAP' : 'DOCTOR_OVERLAP',
@@ -59,46 +67,33 @@ function overlapConflict(error: unknown): never {
 }
 
 /**
- * Two inserts that overlap each other can each wait on the other's uncommitted row; Postgres then aborts
- * one with a deadlock (40P01) rather than 23P01. Running it again sees the winner and reports the overlap.
+ * The parties' projections. Writes read them FOR SHARE: a deactivation committing meanwhile waits for the
+ * write, or wins first (the write then sees the party inactive).
  */
-async function retryingDeadlocks<T>(write: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw error;
-    }
-  }
+async function readParties(
+  executor: Kysely<Tables>,
+  patientId: string,
+  doctorId: string,
+  { lock }: { lock: boolean },
+): Promise<Parties> {
+  const patientQuery = executor
+    .selectFrom('patient_projection')
+    .select(patientProjectionColumns)
+    .where('id', '=', patientId);
+  const doctorQuery = executor
+    .selectFrom('doctor_projection')
+    .select(doctorProjectionColumns)
+    .where('id', '=', doctorId);
+  const patient = await (lock ? patientQuery.forShare() : patientQuery).executeTakeFirst();
+  const doctor = await (lock ? doctorQuery.forShare() : doctorQuery).executeTakeFirst();
+  return {
+    patient: patient && toPatientProjection(patient),
+    doctor: doctor && toDoctorProjection(doctor),
+  };
 }
 
 export function createSqlAppointmentStore(database: SqlDatabase): AppointmentStore {
   const db = database.db as Kysely<Tables>;
-
-  /** Projections are read FOR SHARE: a deactivation committing meanwhile waits for this write, or wins first. */
-  async function lockParties(
-    trx: Transaction<Tables>,
-    patientId: string,
-    doctorId: string,
-  ): Promise<Parties> {
-    const patient = await trx
-      .selectFrom('patient_projection')
-      .select(['id', 'active', 'version'])
-      .where('id', '=', patientId)
-      .forShare()
-      .executeTakeFirst();
-    const doctor = await trx
-      .selectFrom('doctor_projection')
-      .select(['id', 'active', 'time_zone', 'working_hours', 'version'])
-      .where('id', '=', doctorId)
-      .forShare()
-      .executeTakeFirst();
-    return {
-      patient: patient && toPatientProjection(patient),
-      doctor: doctor && toDoctorProjection(doctor),
-    };
-  }
 
   return {
     async findByIds(ids) {
@@ -171,30 +166,15 @@ export function createSqlAppointmentStore(database: SqlDatabase): AppointmentSto
       return new Map(counts.rows.map((row) => [row.parent_id, Number(row.count)]));
     },
 
-    async findParties(patientId, doctorId) {
-      const [patient, doctor] = await Promise.all([
-        db
-          .selectFrom('patient_projection')
-          .select(['id', 'active', 'version'])
-          .where('id', '=', patientId)
-          .executeTakeFirst(),
-        db
-          .selectFrom('doctor_projection')
-          .select(['id', 'active', 'time_zone', 'working_hours', 'version'])
-          .where('id', '=', doctorId)
-          .executeTakeFirst(),
-      ]);
-      return {
-        patient: patient && toPatientProjection(patient),
-        doctor: doctor && toDoctorProjection(doctor),
-      };
+    findParties(patientId, doctorId) {
+      return readParties(db, patientId, doctorId, { lock: false });
     },
 
     async findDoctors(ids) {
       if (ids.length === 0) return [];
       const rows = await db
         .selectFrom('doctor_projection')
-        .select(['id', 'active', 'time_zone', 'working_hours', 'version'])
+        .select(doctorProjectionColumns)
         .where('id', '=', sql<string>`any(${uuids(ids)})`)
         .execute();
       return rows.map(toDoctorProjection);
@@ -214,9 +194,9 @@ export function createSqlAppointmentStore(database: SqlDatabase): AppointmentSto
     },
 
     insert(draft, decide) {
-      return retryingDeadlocks(() =>
+      return retryCollisions(() =>
         database.transaction(async (trx: Transaction<Tables>) => {
-          const events = decide(await lockParties(trx, draft.patientId, draft.doctorId));
+          const events = decide(await readParties(trx, draft.patientId, draft.doctorId, { lock: true }));
           await trx.insertInto('appointments').values(toAppointmentRow(draft)).execute();
           await enqueueEvents(database, trx as AnyKysely, events);
           return draft;
@@ -225,7 +205,7 @@ export function createSqlAppointmentStore(database: SqlDatabase): AppointmentSto
     },
 
     update(id, decide) {
-      return retryingDeadlocks(() =>
+      return retryCollisions(() =>
         database.transaction(async (trx: Transaction<Tables>) => {
           const parties = await trx
             .selectFrom('appointments')
@@ -234,7 +214,7 @@ export function createSqlAppointmentStore(database: SqlDatabase): AppointmentSto
             .executeTakeFirst();
           if (!parties) return undefined;
           // Projections before the appointment: the same lock order as a deactivation cancelling it.
-          const locked = await lockParties(trx, parties.patient_id, parties.doctor_id);
+          const locked = await readParties(trx, parties.patient_id, parties.doctor_id, { lock: true });
           const row = await trx
             .selectFrom('appointments')
             .select(appointmentColumns)

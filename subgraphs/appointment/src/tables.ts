@@ -92,3 +92,7 @@ export const appointmentColumns = [
   'created_at',
   'updated_at',
 ] as const;
+
+/** What the domain reads of the projections (projected_at is for people debugging, not for rules). */
+export const patientProjectionColumns = ['id', 'active', 'version'] as const;
+export const doctorProjectionColumns = ['id', 'active', 'time_zone', 'working_hours', 'version'] as const;

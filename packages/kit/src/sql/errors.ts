@@ -14,3 +14,14 @@ export function violatedConstraint(error: unknown): string | undefined {
   if (typeof message !== 'string') return undefined;
   return /for key '(?:[^'.]+\.)?([^']+)'/.exec(message)?.[1];
 }
+
+/** An exclusion constraint refused the row (Postgres 23P01), e.g. two overlapping time ranges. */
+export function isExclusionViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23P01';
+}
+
+/** The server aborted the transaction for colliding with another (deadlock, serialization failure). */
+export function isTransactionCollision(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return code === '40P01' || code === '40001' || code === 'ER_LOCK_DEADLOCK';
+}

@@ -1,4 +1,10 @@
-export { isUniqueViolation, violatedConstraint } from './errors.ts';
+export { retryCollisions } from './collisions.ts';
+export {
+  isExclusionViolation,
+  isTransactionCollision,
+  isUniqueViolation,
+  violatedConstraint,
+} from './errors.ts';
 export { acquireLease, releaseLease } from './lease.ts';
 export { type MigrationSource, runMigrations, splitStatements } from './migrate.ts';
 export { createMysqlDatabase, type MysqlDatabaseOptions, withMysqlLock } from './mysql.ts';
