@@ -1,5 +1,7 @@
 import { AppError, badUserInput, conflict, isRetriable, toGraphQLErrorShape, unavailable } from '@hsg/kit';
+import { formatGraphQLError } from '@hsg/kit/http';
 import { describe, expect, it } from '@jest/globals';
+import { GraphQLError } from 'graphql';
 
 describe('error catalogue', () => {
   it('formats an application error with its stable code, retriable flag and safe details', () => {
@@ -39,5 +41,22 @@ describe('error catalogue', () => {
     expect(isRetriable(Object.assign(new Error('leader not available'), { retriable: true }))).toBe(true);
     expect(isRetriable(new TypeError('undefined is not a function'))).toBe(false);
     expect(isRetriable(Object.assign(new Error('unique'), { code: '23505' }))).toBe(false);
+  });
+});
+
+describe('formatGraphQLError', () => {
+  const formatted = { message: 'from graphql-js', path: ['patient'] };
+
+  it('reports failures that were not deliberate (the client only sees INTERNAL), not AppErrors', () => {
+    const reported: unknown[] = [];
+    const bug = new Error('relation "patients" does not exist');
+    const shape = formatGraphQLError(formatted, new GraphQLError('x', { originalError: bug }), (cause) =>
+      reported.push(cause),
+    );
+    expect(shape.extensions?.code).toBe('INTERNAL');
+    formatGraphQLError(formatted, new GraphQLError('y', { originalError: conflict('taken') }), (cause) =>
+      reported.push(cause),
+    );
+    expect(reported).toEqual([bug]);
   });
 });

@@ -1,4 +1,3 @@
-import { isAppError } from '@hsg/kit';
 import { formatGraphQLError } from '@hsg/kit/http';
 import { type ExecutionResult, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
@@ -31,6 +30,9 @@ function requestError(error: unknown): GraphQLFormattedError {
   return withCode(error, code, error.toJSON());
 }
 
+const reportTo = (logger: Logger, error: GraphQLError) => (cause: unknown) =>
+  logger.error({ err: cause, path: error.path }, 'resolver failed');
+
 /**
  * mercurius' errorFormatter, making this subgraph answer like the Apollo Server ones: the same
  * `extensions.code`s (resolver errors through the kit's formatter) and the same statuses. An operation that
@@ -41,21 +43,12 @@ export function formatExecution(
   execution: ExecutionResult & { errors: readonly GraphQLError[] },
   logger: Logger,
 ): Formatted {
-  for (const error of execution.errors) {
-    const original = error.originalError;
-    if (
-      original &&
-      !(original instanceof GraphQLError) &&
-      !isAppError(original) &&
-      !('statusCode' in original)
-    )
-      logger.error({ err: original, path: error.path }, 'resolver failed');
-  }
   if ('data' in execution) {
     const errors = execution.errors.map((error) =>
       formatGraphQLError(
         withCode(error, String(error.extensions.code ?? 'INTERNAL_SERVER_ERROR'), error.toJSON()),
         error,
+        reportTo(logger, error),
       ),
     );
     return { statusCode: 200, response: { data: execution.data ?? null, errors } };
@@ -76,7 +69,7 @@ export function formatExecution(
     }
     if (original === undefined) return [requestError(error)];
     statusCode = 500;
-    return [formatGraphQLError(error.toJSON(), error)];
+    return [formatGraphQLError(error.toJSON(), error, reportTo(logger, error))];
   });
   return { statusCode, response: { errors } };
 }

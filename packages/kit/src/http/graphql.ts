@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { toGraphQLErrorShape } from '../errors.ts';
+import { isAppError, toGraphQLErrorShape } from '../errors.ts';
 import { type RouteHandler, readBody, sendJson } from './server.ts';
 
 /**
@@ -10,13 +10,19 @@ import { type RouteHandler, readBody, sendJson } from './server.ts';
  * kit's mapping, so codes are stable and internals never leak. Two cases come from the gateway: an error a
  * subgraph reported (marked with `serviceName`, its `originalError` a plain JSON object) was already
  * formatted by that subgraph and passes through; a failure the gateway collected raw (not wrapped in a
- * GraphQLError) is treated like a resolver's.
+ * GraphQLError) is treated like a resolver's. `onUnexpected` sees every failure that was not a deliberate
+ * AppError (a bug, a lost connection): the client only gets a stable code, so this is where it is logged.
  */
-export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+export function formatGraphQLError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  onUnexpected?: (cause: unknown) => void,
+): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original === undefined || original === null) return formatted;
   if (typeof formatted.extensions?.serviceName === 'string' && !(original instanceof Error)) return formatted;
   if (original instanceof GraphQLError) return formatted;
+  if (!isAppError(original)) onUnexpected?.(original);
   const shape = toGraphQLErrorShape(original);
   return { ...formatted, message: shape.message, extensions: shape.extensions };
 }

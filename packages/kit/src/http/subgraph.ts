@@ -40,7 +40,10 @@ export function createApolloSubgraph<Context extends BaseContext>(options: Apoll
       typeDefs: options.typeDefs,
       resolvers: options.resolvers as GraphQLResolverMap<unknown>,
     }),
-    formatError: formatGraphQLError,
+    formatError: (formatted, error) =>
+      formatGraphQLError(formatted, error, (cause) =>
+        options.logger.error({ err: cause, path: formatted.path }, 'resolver failed'),
+      ),
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     logger: options.logger,
     stopOnTerminationSignals: false, // the service's index.ts owns the signals and stops things in order
