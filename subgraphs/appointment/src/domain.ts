@@ -4,8 +4,9 @@ import {
   appointmentCompleted,
   appointmentRescheduled,
 } from '@hsg/contracts';
-import { badUserInput, conflict, notFound } from '@hsg/kit';
+import { conflict, isUuid, notFound } from '@hsg/kit';
 import { type EventDefinition, type OutgoingEvent, outgoing } from '@hsg/kit/events';
+import { cursorCodec, validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
 import {
   type Appointment,
@@ -37,9 +38,6 @@ export interface ChangeContext {
 
 export const SOURCE = 'urn:hsg:subgraph:appointment';
 const MINUTE = 60_000;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (id: string): boolean => uuidPattern.test(id);
 
 /** An appointment event keyed by the appointment, carrying its snapshot (plus any extra data). */
 export function appointmentEvent<Data>(
@@ -256,26 +254,16 @@ export function createAppointmentDomain({ store, lag, clock = () => new Date() }
 
 export type AppointmentDomain = ReturnType<typeof createAppointmentDomain>;
 
+/** Appointments are ordered by start, then id. */
+export const appointmentCursor = cursorCodec<AppointmentCursor>(
+  (cursor) => [cursor.start.toISOString(), cursor.id],
+  ([start, id]) => {
+    const at = typeof start === 'string' ? new Date(start) : undefined;
+    return at && !Number.isNaN(at.getTime()) && isUuid(id) ? { start: at, id } : undefined;
+  },
+);
+
 /** Validates `first` (1..100) and decodes `after`. */
 export function pageArgs(first: number, after: string | null | undefined): PageArgs {
-  if (!Number.isInteger(first) || first < 1 || first > 100)
-    throw badUserInput('first must be between 1 and 100', 'first');
-  return { first, after: after ? decodeCursor(after) : undefined };
-}
-
-export function encodeCursor(cursor: AppointmentCursor): string {
-  return Buffer.from(JSON.stringify([cursor.start.toISOString(), cursor.id])).toString('base64url');
-}
-
-export function decodeCursor(value: string): AppointmentCursor {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      const start = new Date(parsed[0]);
-      if (!Number.isNaN(start.getTime()) && isUuid(parsed[1])) return { start, id: parsed[1] };
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw badUserInput('after is not a cursor returned by this API', 'after');
+  return { first: validPageSize(first), after: after ? appointmentCursor.decode(after) : undefined };
 }

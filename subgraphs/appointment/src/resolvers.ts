@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { DateScalar, DateTimeScalar } from '@hsg/kit/graphql';
-import { type AppointmentDomain, type BookAppointmentInput, encodeCursor, pageArgs } from './domain.ts';
+import { type AppointmentDomain, appointmentCursor, type BookAppointmentInput, pageArgs } from './domain.ts';
 import type { ConnectionArgs, RequestLoaders } from './loaders.ts';
 import type { Appointment, AppointmentPage } from './model.ts';
 import { validDuration } from './rules.ts';
@@ -12,7 +12,7 @@ export interface AppointmentContext {
 
 /** totalCount is a function: GraphQL calls it only when the client selected the field. */
 function connection(page: AppointmentPage, totalCount: () => Promise<number>) {
-  const edges = page.appointments.map((node) => ({ cursor: encodeCursor(node), node }));
+  const edges = page.appointments.map((node) => ({ cursor: appointmentCursor.encode(node), node }));
   return {
     edges,
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },

@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { doctorDeactivated, doctorRegistered, doctorUpdated } from '@hsg/contracts';
-import { badUserInput, conflict, notFound } from '@hsg/kit';
+import { conflict, isUuid, nameCursor, notFound, validHumanName } from '@hsg/kit';
 import { outgoing } from '@hsg/kit/events';
+import { validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
 import {
   type Doctor,
-  type DoctorCursor,
   type DoctorFilter,
   type HumanName,
   type Money,
@@ -13,7 +13,7 @@ import {
   type WorkingHours,
 } from './model.ts';
 import type { DoctorStore } from './store.ts';
-import { validLicenseNumber, validMoney, validName, validSpecialties, validTimeZone } from './validation.ts';
+import { validLicenseNumber, validMoney, validSpecialties, validTimeZone } from './validation.ts';
 import { validWorkingHours } from './working-hours.ts';
 
 export interface RegisterDoctorInput {
@@ -34,16 +34,13 @@ export interface ChangeContext {
 }
 
 const SOURCE = 'urn:hsg:subgraph:doctor';
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isDoctorId = (id: unknown): id is string => typeof id === 'string' && uuidPattern.test(id);
 
 type Editable = Pick<Doctor, keyof RegisterDoctorInput>;
 
 /** Validates and normalises each field given; fields not given are left out of the result. */
 function validFields(input: UpdateDoctorInput): Partial<Editable> {
   const fields: Partial<Editable> = {};
-  if (input.name) fields.name = validName(input.name, 'input.name');
+  if (input.name) fields.name = validHumanName(input.name, 'input.name');
   if (input.licenseNumber != null)
     fields.licenseNumber = validLicenseNumber(input.licenseNumber, 'input.licenseNumber');
   if (input.specialties) fields.specialties = validSpecialties(input.specialties, 'input.specialties');
@@ -57,7 +54,7 @@ function validFields(input: UpdateDoctorInput): Partial<Editable> {
 /** Doctor use cases: validation, state changes and the events they emit. Resolvers only call these. */
 export function createDoctorDomain(store: DoctorStore, clock: () => Date = () => new Date()) {
   async function requireExisting(id: string): Promise<Doctor> {
-    const [doctor] = isDoctorId(id) ? await store.findByIds([id]) : [];
+    const [doctor] = isUuid(id) ? await store.findByIds([id]) : [];
     if (!doctor) throw notFound(`No doctor with id ${id}`);
     return doctor;
   }
@@ -141,33 +138,16 @@ export function createDoctorDomain(store: DoctorStore, clock: () => Date = () =>
     },
 
     async search(filter: DoctorFilter | null | undefined, first: number, after: string | null | undefined) {
-      if (!Number.isInteger(first) || first < 1 || first > 100)
-        throw badUserInput('first must be between 1 and 100', 'first');
+      validPageSize(first);
       const name = filter?.name?.trim().toLowerCase();
       const specialty = filter?.specialty?.trim().toLowerCase();
       return store.search(
         { active: filter?.active ?? null, name: name || null, specialty: specialty || null },
         first,
-        after ? decodeCursor(after) : undefined,
+        after ? nameCursor.decode(after) : undefined,
       );
     },
   };
 }
 
 export type DoctorDomain = ReturnType<typeof createDoctorDomain>;
-
-export function encodeCursor(cursor: DoctorCursor): string {
-  return Buffer.from(JSON.stringify([cursor.sortName, cursor.id])).toString('base64url');
-}
-
-export function decodeCursor(value: string): DoctorCursor {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && isDoctorId(parsed[1])) {
-      return { sortName: parsed[0], id: parsed[1] };
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw badUserInput('after is not a cursor returned by this API', 'after');
-}

@@ -1,11 +1,7 @@
 import type { DoctorSnapshot, Money, Weekday, WorkingHours } from '@hsg/contracts';
+import type { HumanName, NameCursor } from '@hsg/kit';
 
-export type { Money, Weekday, WorkingHours };
-
-export interface HumanName {
-  given: string[];
-  family: string;
-}
+export type { HumanName, Money, Weekday, WorkingHours };
 
 export interface Doctor {
   id: string;
@@ -34,27 +30,12 @@ export interface DoctorFilter {
 }
 
 /** A position in the name-ordered list of doctors (keyset paging). */
-export interface DoctorCursor {
-  sortName: string;
-  id: string;
-}
+export type DoctorCursor = NameCursor;
 
 export interface DoctorPage {
   doctors: Array<{ doctor: Doctor; cursor: DoctorCursor }>;
   hasNextPage: boolean;
   totalCount: number;
-}
-
-/** The sort key keyset paging walks: family, then given names, case-folded; the id breaks ties. */
-export function sortName(name: HumanName): string {
-  return `${name.family}\u0001${name.given.join(' ')}`.toLowerCase();
-}
-
-/** Case-folded name parts a "starts with" search matches: each whole part and its space/hyphen pieces. */
-export function nameTokens(name: HumanName): string[] {
-  const parts = [...name.given, name.family].map((part) => part.toLowerCase());
-  const pieces = parts.flatMap((part) => part.split(/[\s-]+/));
-  return [...new Set([...parts, ...pieces].filter((token) => token.length > 0))];
 }
 
 /** What the specialty filter compares: trimmed and case-folded. */

@@ -1,8 +1,9 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { humanNameText, isUuid, nameCursor } from '@hsg/kit';
 import { DateTimeScalar } from '@hsg/kit/graphql';
 import type DataLoader from 'dataloader';
-import { type DoctorDomain, encodeCursor, isDoctorId } from './domain.ts';
-import type { Doctor, HumanName } from './model.ts';
+import type { DoctorDomain } from './domain.ts';
+import type { Doctor } from './model.ts';
 
 export interface DoctorContext {
   /** Batches every doctor lookup of one request into one store query. */
@@ -24,7 +25,7 @@ export function createResolvers(domain: DoctorDomain): GraphQLResolverMap<Doctor
       ) => {
         const page = await domain.search(args.filter, args.first, args.after);
         const edges = page.doctors.map(({ doctor, cursor }) => ({
-          cursor: encodeCursor(cursor),
+          cursor: nameCursor.encode(cursor),
           node: doctor,
         }));
         return {
@@ -48,10 +49,10 @@ export function createResolvers(domain: DoctorDomain): GraphQLResolverMap<Doctor
     Doctor: {
       // An id that cannot exist resolves to null, like an unknown one, rather than failing the whole batch.
       __resolveReference: (reference: { id?: unknown }, { doctorLoader }: DoctorContext) =>
-        isDoctorId(reference.id) ? doctorLoader.load(reference.id) : null,
+        isUuid(reference.id) ? doctorLoader.load(reference.id) : null,
     },
     HumanName: {
-      text: (name: HumanName) => [...name.given, name.family].join(' '),
+      text: humanNameText,
     },
   };
 }

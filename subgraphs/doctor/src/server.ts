@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { isUuid } from '@hsg/kit';
 import { healthRoutes, traceparentOf } from '@hsg/kit/http';
 import DataLoader from 'dataloader';
 import Fastify, {
@@ -12,7 +13,7 @@ import Fastify, {
 import { parse } from 'graphql';
 import mercurius from 'mercurius';
 import type { Logger } from 'pino';
-import { createDoctorDomain, isDoctorId } from './domain.ts';
+import { createDoctorDomain } from './domain.ts';
 import { formatExecution } from './graphql-errors.ts';
 import type { Doctor } from './model.ts';
 import { createResolvers, type DoctorContext } from './resolvers.ts';
@@ -39,7 +40,7 @@ export function createServer({ store, logger, readiness = {}, clock }: DoctorSer
   const context = (request: FastifyRequest): DoctorContext => {
     return {
       doctorLoader: new DataLoader(async (ids: readonly string[]) => {
-        const found = await store.findByIds(ids.filter(isDoctorId));
+        const found = await store.findByIds(ids.filter(isUuid));
         const byId = new Map<string, Doctor>(found.map((doctor) => [doctor.id, doctor]));
         return ids.map((id) => byId.get(id));
       }),

@@ -1,4 +1,4 @@
-import { conflict } from '@hsg/kit';
+import { conflict, likePrefix, nameSearchTokens, nameSortKey } from '@hsg/kit';
 import { enqueueEvents } from '@hsg/kit/events';
 import {
   type AnyKysely,
@@ -12,8 +12,6 @@ import {
   type Doctor,
   type DoctorCursor,
   type DoctorFilter,
-  nameTokens,
-  sortName,
   specialtyKey,
   type WorkingHours,
 } from './model.ts';
@@ -64,7 +62,7 @@ const toRow = (doctor: Doctor) => ({
   license_number: doctor.licenseNumber,
   given: JSON.stringify(doctor.name.given),
   family: doctor.name.family,
-  sort_name: sortName(doctor.name),
+  sort_name: nameSortKey(doctor.name),
   specialties: JSON.stringify(doctor.specialties),
   time_zone: doctor.timeZone,
   working_hours: JSON.stringify(doctor.workingHours),
@@ -84,8 +82,6 @@ function uniqueViolation(error: unknown): never {
   throw error;
 }
 
-const likePrefix = (text: string) => `${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
 /**
  * Doctors in SQL: the same Kysely queries run on MariaDB/MySQL (real mode) and Postgres/PGlite
  * (embedded mode); nothing here depends on the dialect. Name tokens and case-folded specialties live in
@@ -97,7 +93,7 @@ export function createSqlDoctorStore(database: SqlDatabase): DoctorStore {
   async function writeChildren(trx: Transaction<Tables>, doctor: Doctor): Promise<void> {
     await trx.deleteFrom('doctor_name_tokens').where('doctor_id', '=', doctor.id).execute();
     await trx.deleteFrom('doctor_specialties').where('doctor_id', '=', doctor.id).execute();
-    const tokens = nameTokens(doctor.name).map((token) => ({ doctor_id: doctor.id, token }));
+    const tokens = nameSearchTokens(doctor.name).map((token) => ({ doctor_id: doctor.id, token }));
     const keys = [...new Set(doctor.specialties.map(specialtyKey))];
     if (tokens.length > 0) await trx.insertInto('doctor_name_tokens').values(tokens).execute();
     if (keys.length > 0) {

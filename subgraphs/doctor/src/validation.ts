@@ -1,24 +1,12 @@
 import { badUserInput } from '@hsg/kit';
-import type { HumanName, Money } from './model.ts';
+import type { Money } from './model.ts';
 
-const MAX_PART = 100;
+const MAX_SPECIALTY = 100;
 const MAX_SPECIALTIES = 20;
 const licensePattern = /^[A-Z0-9][A-Z0-9./-]{2,39}$/;
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 /** Zone names only: letters first; offsets like "+02:00" are not zones (no daylight-saving rules). */
 const zoneName = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
-
-/** Trimmed parts; blank given names are dropped, at least one must remain; the family name is required. */
-export function validName(name: HumanName, field: string): HumanName {
-  const given = name.given.map((part) => part.trim()).filter((part) => part.length > 0);
-  const family = name.family.trim();
-  if (family.length === 0) throw badUserInput(`${field}.family must not be empty`, `${field}.family`);
-  if (given.length === 0)
-    throw badUserInput(`${field}.given must have at least one non-empty name`, `${field}.given`);
-  if ([...given, family].some((part) => part.length > MAX_PART))
-    throw badUserInput(`${field} parts must be at most ${MAX_PART} characters`, field);
-  return { given, family };
-}
 
 /** Upper-cased, so "gmc-123" and "GMC-123" are the same license (unique in the store). */
 export function validLicenseNumber(value: string, field: string): string {
@@ -34,8 +22,8 @@ export function validSpecialties(values: readonly string[], field: string): stri
   for (const value of values) {
     const specialty = value.trim();
     if (specialty.length === 0) throw badUserInput(`${field} must not contain an empty specialty`, field);
-    if (specialty.length > MAX_PART)
-      throw badUserInput(`${field} entries must be at most ${MAX_PART} characters`, field);
+    if (specialty.length > MAX_SPECIALTY)
+      throw badUserInput(`${field} entries must be at most ${MAX_SPECIALTY} characters`, field);
     if (!byKey.has(specialty.toLowerCase())) byKey.set(specialty.toLowerCase(), specialty);
   }
   if (byKey.size === 0) throw badUserInput(`${field} must name at least one specialty`, field);

@@ -1,7 +1,7 @@
 import { patientDeactivated, patientRegistered, patientUpdated } from '@hsg/contracts';
-import { badUserInput, notFound } from '@hsg/kit';
+import { badUserInput, isUuid, nameCursor, notFound, validHumanName } from '@hsg/kit';
 import { outgoing } from '@hsg/kit/events';
-import { isCalendarDate } from '@hsg/kit/graphql';
+import { isCalendarDate, validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
@@ -9,7 +9,6 @@ import {
   type Gender,
   type HumanName,
   type Patient,
-  type PatientCursor,
   type PatientFilter,
   toSnapshot,
 } from './model.ts';
@@ -36,9 +35,6 @@ const SOURCE = 'urn:hsg:subgraph:patient';
 const OLDEST_BIRTH_YEAR = 1880;
 const email = z.email();
 const mrnPattern = /^[A-Z0-9][A-Z0-9-]{2,31}$/;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isPatientId = (id: string): boolean => uuidPattern.test(id);
 
 /** MRN-0100001-7: a sequence number with a Luhn check digit, so a mistyped MRN is caught at the desk. */
 export function formatMrn(sequence: number): string {
@@ -50,17 +46,6 @@ export function formatMrn(sequence: number): string {
     sum += digit > 9 ? digit - 9 : digit;
   }
   return `MRN-${digits}-${(10 - (sum % 10)) % 10}`;
-}
-
-function validName(name: HumanName, field: string): HumanName {
-  const given = name.given.map((part) => part.trim()).filter((part) => part.length > 0);
-  const family = name.family.trim();
-  if (family.length === 0) throw badUserInput(`${field}.family must not be empty`, `${field}.family`);
-  if (given.length === 0)
-    throw badUserInput(`${field}.given must have at least one non-empty name`, `${field}.given`);
-  if ([...given, family].some((part) => part.length > 100))
-    throw badUserInput(`${field} parts must be at most 100 characters`, field);
-  return { given, family };
 }
 
 function validBirthDate(value: string, field: string, today = new Date()): string {
@@ -100,7 +85,7 @@ function validAddress(value: Address | null | undefined): Address | null {
 /** Patient use cases: validation, state changes and the events they emit. Resolvers only call these. */
 export function createPatientDomain(store: PatientStore, clock: () => Date = () => new Date()) {
   async function requireExisting(id: string): Promise<Patient> {
-    const [patient] = isPatientId(id) ? await store.findByIds([id]) : [];
+    const [patient] = isUuid(id) ? await store.findByIds([id]) : [];
     if (!patient) throw notFound(`No patient with id ${id}`);
     return patient;
   }
@@ -111,7 +96,7 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
       if (mrn !== undefined && mrn !== '' && !mrnPattern.test(mrn)) {
         throw badUserInput('input.mrn must be 3-32 letters, digits or dashes', 'input.mrn');
       }
-      const name = validName(input.name, 'input.name');
+      const name = validHumanName(input.name, 'input.name');
       const birthDate = validBirthDate(input.birthDate, 'input.birthDate', clock());
       const now = clock();
       if (!mrn) mrn = formatMrn(await store.nextMrnNumber());
@@ -147,7 +132,7 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
     ): Promise<Patient> {
       const current = await requireExisting(id);
       const changes: Partial<Patient> = {};
-      if (input.name) changes.name = validName(input.name, 'input.name');
+      if (input.name) changes.name = validHumanName(input.name, 'input.name');
       if (input.birthDate) changes.birthDate = validBirthDate(input.birthDate, 'input.birthDate', clock());
       if (input.gender) changes.gender = input.gender;
       if (input.email !== undefined) changes.email = validEmail(input.email, 'input.email');
@@ -187,7 +172,7 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
     },
 
     async byId(id: string): Promise<Patient | undefined> {
-      if (!isPatientId(id)) return undefined;
+      if (!isUuid(id)) return undefined;
       const [patient] = await store.findByIds([id]);
       return patient;
     },
@@ -195,35 +180,17 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
     byMrn: (mrn: string) => store.findByMrn(mrn.trim().toUpperCase()),
 
     async search(filter: PatientFilter | null | undefined, first: number, after: string | null | undefined) {
-      if (!Number.isInteger(first) || first < 1 || first > 100)
-        throw badUserInput('first must be between 1 and 100', 'first');
+      validPageSize(first);
       if (filter?.birthDate && !isCalendarDate(filter.birthDate))
         throw badUserInput('filter.birthDate must be a real calendar date', 'filter.birthDate');
       const name = filter?.name?.trim();
-      return store.search({ ...filter, name: name || null }, first, after ? decodeCursor(after) : undefined);
+      return store.search(
+        { ...filter, name: name || null },
+        first,
+        after ? nameCursor.decode(after) : undefined,
+      );
     },
   };
 }
 
 export type PatientDomain = ReturnType<typeof createPatientDomain>;
-
-export function encodeCursor(cursor: PatientCursor): string {
-  return Buffer.from(JSON.stringify([cursor.sortName, cursor.id])).toString('base64url');
-}
-
-export function decodeCursor(value: string): PatientCursor {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(parsed) &&
-      typeof parsed[0] === 'string' &&
-      typeof parsed[1] === 'string' &&
-      isPatientId(parsed[1])
-    ) {
-      return { sortName: parsed[0], id: parsed[1] };
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw badUserInput('after is not a cursor returned by this API', 'after');
-}

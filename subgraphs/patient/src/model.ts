@@ -1,11 +1,7 @@
 import type { PatientSnapshot } from '@hsg/contracts';
+import type { HumanName, NameCursor } from '@hsg/kit';
 
 export type Gender = PatientSnapshot['gender'];
-
-export interface HumanName {
-  given: string[];
-  family: string;
-}
 
 export interface Address {
   line: string[];
@@ -36,26 +32,12 @@ export interface PatientFilter {
 }
 
 /** A position in the name-ordered list of patients (keyset paging). */
-export interface PatientCursor {
-  sortName: string;
-  id: string;
-}
+export type PatientCursor = NameCursor;
 
 export interface PatientPage {
   patients: Array<{ patient: Patient; cursor: PatientCursor }>;
   hasNextPage: boolean;
   totalCount: number;
-}
-
-/** The sort key keyset paging walks: family, then given names, case-folded. */
-export function sortName(name: HumanName): string {
-  return `${name.family}\u0001${name.given.join(' ')}`.toLowerCase();
-}
-
-/** Case-folded name parts a "starts with" search matches against. */
-export function nameTokens(name: HumanName): string[] {
-  const parts = [...name.given, name.family].flatMap((part) => part.toLowerCase().split(/[\s-]+/));
-  return [...new Set(parts.filter((part) => part.length > 0))];
 }
 
 export function toSnapshot(patient: Patient): PatientSnapshot {
@@ -65,3 +47,5 @@ export function toSnapshot(patient: Patient): PatientSnapshot {
     updatedAt: patient.updatedAt.toISOString(),
   };
 }
+
+export type { HumanName };

@@ -1,7 +1,8 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { humanNameText, nameCursor } from '@hsg/kit';
 import { DateScalar, DateTimeScalar } from '@hsg/kit/graphql';
 import type DataLoader from 'dataloader';
-import { encodeCursor, type PatientDomain } from './domain.ts';
+import type { PatientDomain } from './domain.ts';
 import type { Patient } from './model.ts';
 
 export interface PatientContext {
@@ -25,7 +26,7 @@ export function createResolvers(domain: PatientDomain): GraphQLResolverMap<Patie
       ) => {
         const page = await domain.search(args.filter, args.first, args.after);
         const edges = page.patients.map(({ patient, cursor }) => ({
-          cursor: encodeCursor(cursor),
+          cursor: nameCursor.encode(cursor),
           node: patient,
         }));
         return {
@@ -57,7 +58,7 @@ export function createResolvers(domain: PatientDomain): GraphQLResolverMap<Patie
         patientLoader.load(reference.id),
     },
     HumanName: {
-      text: (name: { given: string[]; family: string }) => [...name.given, name.family].join(' '),
+      text: humanNameText,
     },
   };
 }

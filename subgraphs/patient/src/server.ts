@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { isUuid } from '@hsg/kit';
 import { createApolloSubgraph, traceparentOf } from '@hsg/kit/http';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { Logger } from 'pino';
-import { createPatientDomain, isPatientId } from './domain.ts';
+import { createPatientDomain } from './domain.ts';
 import type { Patient } from './model.ts';
 import { createResolvers, type PatientContext } from './resolvers.ts';
 import type { PatientStore } from './store.ts';
@@ -28,7 +29,7 @@ export function createServer({ store, logger, readiness = {}, clock }: PatientSe
     readiness,
     context: (headers) => ({
       patientLoader: new DataLoader(async (ids: readonly string[]) => {
-        const found = await store.findByIds(ids.filter(isPatientId));
+        const found = await store.findByIds(ids.filter(isUuid));
         const byId = new Map<string, Patient>(found.map((patient) => [patient.id, patient]));
         return ids.map((id) => byId.get(id));
       }),

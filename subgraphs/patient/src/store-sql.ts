@@ -1,4 +1,4 @@
-import { conflict } from '@hsg/kit';
+import { conflict, likePrefix, nameSearchTokens, nameSortKey } from '@hsg/kit';
 import { enqueueEvents } from '@hsg/kit/events';
 import {
   type AnyKysely,
@@ -8,14 +8,7 @@ import {
   violatedConstraint,
 } from '@hsg/kit/sql';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import {
-  type Address,
-  nameTokens,
-  type Patient,
-  type PatientCursor,
-  type PatientFilter,
-  sortName,
-} from './model.ts';
+import type { Address, Patient, PatientCursor, PatientFilter } from './model.ts';
 import type { PatientStore } from './store.ts';
 
 interface PatientRow {
@@ -60,7 +53,7 @@ const toRow = (patient: Patient): PatientRow => ({
   mrn: patient.mrn,
   given: patient.name.given,
   family: patient.name.family,
-  sort_name: sortName(patient.name),
+  sort_name: nameSortKey(patient.name),
   birth_date: patient.birthDate,
   gender: patient.gender,
   email: patient.email,
@@ -88,20 +81,18 @@ export function createSqlPatientStore(database: SqlDatabase): PatientStore {
 
   async function writeTokens(trx: Transaction<Tables>, patient: Patient): Promise<void> {
     await trx.deleteFrom('patient_name_tokens').where('patient_id', '=', patient.id).execute();
-    await trx
-      .insertInto('patient_name_tokens')
-      .values(nameTokens(patient.name).map((token) => ({ patient_id: patient.id, token })))
-      .execute();
+    const tokens = nameSearchTokens(patient.name).map((token) => ({ patient_id: patient.id, token }));
+    if (tokens.length > 0) await trx.insertInto('patient_name_tokens').values(tokens).execute();
   }
 
   function filtered(filter: PatientFilter) {
     let query = db.selectFrom('patients');
     if (filter.birthDate) query = query.where('birth_date', '=', filter.birthDate);
     if (typeof filter.active === 'boolean') query = query.where('active', '=', filter.active);
-    if (filter.name) {
-      const prefix = `${filter.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const name = filter.name;
+    if (name) {
       query = query.where('id', 'in', (eb) =>
-        eb.selectFrom('patient_name_tokens').select('patient_id').where('token', 'like', prefix),
+        eb.selectFrom('patient_name_tokens').select('patient_id').where('token', 'like', likePrefix(name)),
       );
     }
     return query;
