@@ -174,7 +174,7 @@ export async function loadDemoData(services: {
   appointment: AppointmentService;
 }): Promise<{ patients: number; doctors: number; appointments: number } | undefined> {
   const existing = await services.patient.domain.search({}, 1, undefined);
-  if (existing.totalCount > 0) return undefined;
+  if ((await existing.totalCount()) > 0) return undefined;
   const patientIds = await loadDemoPatients(services.patient);
   const doctorIds = await loadDemoDoctors(services.doctor);
   const appointments = await loadDemoAppointments(services.appointment, doctorIds, patientIds);

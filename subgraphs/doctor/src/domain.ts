@@ -141,11 +141,9 @@ export function createDoctorDomain(store: DoctorStore, clock: () => Date = () =>
       validPageSize(first);
       const name = filter?.name?.trim().toLowerCase();
       const specialty = filter?.specialty?.trim().toLowerCase();
-      return store.search(
-        { active: filter?.active ?? null, name: name || null, specialty: specialty || null },
-        first,
-        after ? nameCursor.decode(after) : undefined,
-      );
+      const normalized = { active: filter?.active ?? null, name: name || null, specialty: specialty || null };
+      const page = await store.search(normalized, first, after ? nameCursor.decode(after) : undefined);
+      return { ...page, totalCount: () => store.count(normalized) };
     },
   };
 }

@@ -32,10 +32,10 @@ export interface DoctorFilter {
 /** A position in the name-ordered list of doctors (keyset paging). */
 export type DoctorCursor = NameCursor;
 
+/** A page without its total: counting is a query of its own, run only when a client asks for it. */
 export interface DoctorPage {
   doctors: Array<{ doctor: Doctor; cursor: DoctorCursor }>;
   hasNextPage: boolean;
-  totalCount: number;
 }
 
 /** What the specialty filter compares: trimmed and case-folded. */

@@ -144,23 +144,24 @@ export function createSqlDoctorStore(database: SqlDatabase): DoctorStore {
           ]),
         );
       }
-      const [rows, count] = await Promise.all([
-        page
-          .orderBy('sort_name')
-          .orderBy('id')
-          .limit(first + 1)
-          .execute(),
-        filtered(filter)
-          .select((eb) => eb.fn.countAll<number>().as('count'))
-          .executeTakeFirstOrThrow(),
-      ]);
+      const rows = await page
+        .orderBy('sort_name')
+        .orderBy('id')
+        .limit(first + 1)
+        .execute();
       return {
         doctors: rows
           .slice(0, first)
           .map((row) => ({ doctor: toDoctor(row), cursor: { sortName: row.sort_name, id: row.id } })),
         hasNextPage: rows.length > first,
-        totalCount: Number(count.count),
       };
+    },
+
+    async count(filter) {
+      const { count } = await filtered(filter)
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
+      return Number(count);
     },
 
     async insert(doctor, events) {

@@ -9,6 +9,7 @@ export interface DoctorStore {
   findByIds(ids: readonly string[]): Promise<Doctor[]>;
   /** Doctors matching every given filter, ordered by (family, given, id), `first` of them after the cursor. */
   search(filter: DoctorFilter, first: number, after: DoctorCursor | undefined): Promise<DoctorPage>;
+  count(filter: DoctorFilter): Promise<number>;
   /** Throws CONFLICT naming `licenseNumber` when the license is taken. */
   insert(doctor: Doctor, events: (saved: Doctor) => OutgoingEvent[]): Promise<Doctor>;
   /**

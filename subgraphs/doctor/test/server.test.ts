@@ -25,6 +25,7 @@ const doctor = (id: string): Doctor => ({
 /** A store that fails the way drivers do, so the server's error mapping shows without a database. */
 const failingStore: DoctorStore = {
   findByIds: async (ids) => ids.map(doctor),
+  count: async () => 0,
   search: async (filter) => {
     if (filter.name === 'down')
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:53306'), { code: 'ECONNREFUSED' });

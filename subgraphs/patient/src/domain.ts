@@ -184,11 +184,9 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
       if (filter?.birthDate && !isCalendarDate(filter.birthDate))
         throw badUserInput('filter.birthDate must be a real calendar date', 'filter.birthDate');
       const name = filter?.name?.trim();
-      return store.search(
-        { ...filter, name: name || null },
-        first,
-        after ? nameCursor.decode(after) : undefined,
-      );
+      const normalized = { ...filter, name: name || null };
+      const page = await store.search(normalized, first, after ? nameCursor.decode(after) : undefined);
+      return { ...page, totalCount: () => store.count(normalized) };
     },
   };
 }

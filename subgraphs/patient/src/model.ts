@@ -34,10 +34,10 @@ export interface PatientFilter {
 /** A position in the name-ordered list of patients (keyset paging). */
 export type PatientCursor = NameCursor;
 
+/** A page without its total: counting is a query of its own, run only when a client asks for it. */
 export interface PatientPage {
   patients: Array<{ patient: Patient; cursor: PatientCursor }>;
   hasNextPage: boolean;
-  totalCount: number;
 }
 
 export function toSnapshot(patient: Patient): PatientSnapshot {

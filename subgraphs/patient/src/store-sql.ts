@@ -121,23 +121,24 @@ export function createSqlPatientStore(database: SqlDatabase): PatientStore {
           eb(eb.refTuple('sort_name', 'id'), '>', eb.tuple(after.sortName, after.id)),
         );
       }
-      const [rows, count] = await Promise.all([
-        page
-          .orderBy('sort_name')
-          .orderBy('id')
-          .limit(first + 1)
-          .execute(),
-        filtered(filter)
-          .select((eb) => eb.fn.countAll<number>().as('count'))
-          .executeTakeFirstOrThrow(),
-      ]);
+      const rows = await page
+        .orderBy('sort_name')
+        .orderBy('id')
+        .limit(first + 1)
+        .execute();
       return {
         patients: rows
           .slice(0, first)
           .map((row) => ({ patient: toPatient(row), cursor: { sortName: row.sort_name, id: row.id } })),
         hasNextPage: rows.length > first,
-        totalCount: Number(count.count),
       };
+    },
+
+    async count(filter) {
+      const { count } = await filtered(filter)
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
+      return Number(count);
     },
 
     async nextMrnNumber() {

@@ -9,6 +9,7 @@ export interface PatientStore {
   findByIds(ids: readonly string[]): Promise<Patient[]>;
   findByMrn(mrn: string): Promise<Patient | undefined>;
   search(filter: PatientFilter, first: number, after: PatientCursor | undefined): Promise<PatientPage>;
+  count(filter: PatientFilter): Promise<number>;
   /** A new MRN from the store's sequence (unique even across instances). */
   nextMrnNumber(): Promise<number>;
   /** Throws CONFLICT naming the field when the MRN or email is taken. */
