@@ -43,6 +43,13 @@ export const badUserInput = (message: string, field?: string) =>
 export const notFound = (message: string) => new AppError('NOT_FOUND', message);
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   new AppError('CONFLICT', message, details === undefined ? {} : { details });
+/** Optimistic concurrency lost: someone changed the entity since the client read `expected`. */
+export const staleVersion = (entity: string, expected: number, current: number) =>
+  conflict(`${entity} was changed meanwhile: expectedVersion ${expected}, current ${current}`, {
+    rule: 'STALE_VERSION',
+    field: 'expectedVersion',
+    currentVersion: current,
+  });
 export const forbidden = (message = 'Not allowed') => new AppError('FORBIDDEN', message);
 export const unauthenticated = (message = 'Authentication required') =>
   new AppError('UNAUTHENTICATED', message);

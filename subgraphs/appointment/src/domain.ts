@@ -4,7 +4,7 @@ import {
   appointmentCompleted,
   appointmentRescheduled,
 } from '@hsg/contracts';
-import { conflict, isUuid, notFound } from '@hsg/kit';
+import { conflict, isUuid, notFound, staleVersion } from '@hsg/kit';
 import { type EventDefinition, type OutgoingEvent, outgoing } from '@hsg/kit/events';
 import { cursorCodec, validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
@@ -125,10 +125,7 @@ export function createAppointmentDomain({ store, lag, clock = () => new Date() }
       const end = new Date(start.getTime() + durationMinutes * MINUTE);
       return change(id, (current, parties) => {
         if (current.version !== expectedVersion) {
-          throw conflict(
-            `appointment was changed meanwhile: expectedVersion ${expectedVersion}, current ${current.version}`,
-            { rule: 'STALE_VERSION', field: 'expectedVersion', currentVersion: current.version },
-          );
+          throw staleVersion('appointment', expectedVersion, current.version);
         }
         requireBooked(current, 'rescheduled');
         assertBookable(parties, current, { start, end }, { patient: 'id', doctor: 'id', start: 'start' });

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { doctorDeactivated, doctorRegistered, doctorUpdated } from '@hsg/contracts';
-import { conflict, isUuid, nameCursor, notFound, validHumanName } from '@hsg/kit';
+import { isUuid, nameCursor, notFound, staleVersion, validHumanName } from '@hsg/kit';
 import { outgoing } from '@hsg/kit/events';
 import { validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
@@ -59,12 +59,6 @@ export function createDoctorDomain(store: DoctorStore, clock: () => Date = () =>
     return doctor;
   }
 
-  const staleVersion = (expected: number, current: number) =>
-    conflict(`doctor was changed meanwhile: expectedVersion ${expected}, current ${current}`, {
-      field: 'expectedVersion',
-      currentVersion: current,
-    });
-
   return {
     async register(input: RegisterDoctorInput, context: ChangeContext = {}): Promise<Doctor> {
       const fields = validFields(input) as Editable;
@@ -100,7 +94,8 @@ export function createDoctorDomain(store: DoctorStore, clock: () => Date = () =>
         (field) => !isDeepStrictEqual(fields[field], current[field]),
       );
       if (changed.length === 0) {
-        if (current.version !== expectedVersion) throw staleVersion(expectedVersion, current.version);
+        if (current.version !== expectedVersion)
+          throw staleVersion('doctor', expectedVersion, current.version);
         return current;
       }
       const next: Doctor = { ...current, ...fields, version: expectedVersion + 1, updatedAt: clock() };

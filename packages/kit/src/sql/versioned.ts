@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { conflict } from '../errors.ts';
+import { staleVersion } from '../errors.ts';
 import { type AnyKysely, assertIdentifier } from './types.ts';
 
 /**
@@ -21,10 +21,7 @@ export async function lockExpectedVersion(
   const current = rows[0];
   if (!current) return false;
   if (Number(current.version) !== expectedVersion) {
-    throw conflict(
-      `${entity} was changed meanwhile: expectedVersion ${expectedVersion}, current ${current.version}`,
-      { field: 'expectedVersion', currentVersion: Number(current.version) },
-    );
+    throw staleVersion(entity, expectedVersion, Number(current.version));
   }
   return true;
 }
