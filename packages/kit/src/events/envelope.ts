@@ -3,6 +3,10 @@ import { z } from 'zod';
 
 const traceparentPattern = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
+/** A W3C trace context an envelope may carry (consumers reject envelopes with any other). */
+export const isTraceparent = (value: unknown): value is string =>
+  typeof value === 'string' && traceparentPattern.test(value);
+
 /** CloudEvents 1.0 (structured JSON mode) plus the W3C trace context extension. */
 export const cloudEventSchema = z.object({
   specversion: z.literal('1.0'),

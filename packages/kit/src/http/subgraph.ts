@@ -5,10 +5,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
+import { isTraceparent } from '../events/envelope.ts';
 import { apolloRoute, formatGraphQLError } from './graphql.ts';
 import { createHttpApp, type HttpApp, healthRoutes } from './server.ts';
-
-const traceparentPattern = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /**
  * The caller's W3C trace context, if well-formed: it travels into events, and consumers reject an
@@ -16,7 +15,7 @@ const traceparentPattern = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
  */
 export function traceparentOf(headers: IncomingHttpHeaders): string | undefined {
   const value = headers.traceparent;
-  return typeof value === 'string' && traceparentPattern.test(value) ? value : undefined;
+  return isTraceparent(value) ? value : undefined;
 }
 
 export interface ApolloSubgraphOptions<Context extends BaseContext> {
