@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { freePort } from '@hsg/infra';
-import { uniqueName } from '@hsg/testing';
+import { dataOf, errorCode, graphqlRequest, retryUnavailable, uniqueName } from '@hsg/testing';
 import { dropRealModeStores, startRealMode } from '../launcher/src/real.ts';
 
 const { values } = parseArgs({
@@ -37,26 +37,6 @@ for (const [name, value, least] of [
   }
 }
 process.env.LOG_LEVEL ??= 'warn';
-
-interface GraphQLBody<T> {
-  data?: T;
-  errors?: Array<{ message: string; extensions?: { code?: string } }>;
-}
-
-async function post<T>(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as GraphQLBody<T>;
-}
-
-async function data<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const body = await post<T>(url, query, variables);
-  if (body.errors || !body.data) throw new Error(`${url}: ${JSON.stringify(body.errors ?? body)}`);
-  return body.data;
-}
 
 const percentile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
@@ -108,33 +88,28 @@ process.stdout.write('starting real mode (router + 3 subgraphs)…\n');
 const system = await startRealMode({ ...ports, schemaPrefix, quiet: true });
 const router = system.routerUrl;
 
+const bookMutation = 'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }';
+
 /** Retries while the appointment projection catches up with freshly registered people (UNAVAILABLE). */
 async function bookRetrying(input: Record<string, unknown>): Promise<void> {
-  for (;;) {
-    const body = await post(
-      router,
-      'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }',
-      {
-        input,
-      },
-    );
-    if (!body.errors) return;
-    if (body.errors[0]?.extensions?.code !== 'UNAVAILABLE') throw new Error(JSON.stringify(body.errors));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const response = await retryUnavailable(
+    () => graphqlRequest(router, bookMutation, { input }),
+    { attempts: 200, delayMs: 50 }, // up to 10 s
+  );
+  if (response.errors) throw new Error(JSON.stringify(response.errors));
 }
 
 try {
   process.stdout.write('seeding 5 doctors, 200 patients, a day of 50 appointments…\n');
   const doctors: string[] = [];
   for (let n = 0; n < 5; n++) {
-    const registered = await data<{ registerDoctor: { id: string } }>(
+    const registered = await graphqlRequest(
       router,
       'mutation ($input: RegisterDoctorInput!) { registerDoctor(input: $input) { id } }',
       {
         input: {
           name: { given: ['Dr'], family: `Bench${n}` },
-          licenseNumber: `BENCH-${Date.now()}-${n}`,
+          licenseNumber: uniqueName('BENCH').replaceAll('_', '-'), // licenses allow dashes, not underscores
           specialties: ['General practice'],
           timeZone: 'UTC',
           workingHours: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].map((weekday) => ({
@@ -146,13 +121,13 @@ try {
         },
       },
     );
-    doctors.push(registered.registerDoctor.id);
+    doctors.push(dataOf<{ id: string }>(registered, 'registerDoctor').id);
   }
   const patients: string[] = [];
   for (let n = 0; n < 200; n += 10) {
     const batch = await Promise.all(
       Array.from({ length: 10 }, (_, k) =>
-        data<{ registerPatient: { id: string } }>(
+        graphqlRequest(
           router,
           'mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }',
           {
@@ -165,7 +140,7 @@ try {
         ),
       ),
     );
-    patients.push(...batch.map((registered) => registered.registerPatient.id));
+    patients.push(...batch.map((registered) => dataOf<{ id: string }>(registered, 'registerPatient').id));
   }
   const day = new Date(Date.UTC(new Date().getUTCFullYear() + 1, 0, 4)); // a whole year ahead: free
   for (let n = 0; n < 50; n++) {
@@ -187,25 +162,30 @@ try {
     if (edges.length !== 50) throw new Error(`expected 50 appointments, got ${edges.length}`);
   };
   const viaRouter = async () => {
-    const result = await data<{ appointments: { edges: unknown[] } }>(router, dayViewQuery, window);
-    checkDay(result.appointments.edges);
+    const response = await graphqlRequest(router, dayViewQuery, window);
+    checkDay(dataOf<{ edges: unknown[] }>(response, 'appointments').edges);
   };
   const direct = async () => {
-    const page = await data<{
-      appointments: { edges: Array<{ node: { patient: { id: string }; doctor: { id: string } } }> };
-    }>(
-      url(ports.appointmentPort),
-      `query ($from: DateTime!, $to: DateTime!) { appointments(filter: { from: $from, to: $to }, first: 50) {
+    const page = dataOf<{ edges: Array<{ node: { patient: { id: string }; doctor: { id: string } } }> }>(
+      await graphqlRequest(
+        url(ports.appointmentPort),
+        `query ($from: DateTime!, $to: DateTime!) { appointments(filter: { from: $from, to: $to }, first: 50) {
         edges { node { id start end status patient { id } doctor { id } } } } }`,
-      window,
+        window,
+      ),
+      'appointments',
     );
-    const entities = (typename: string, ids: string[]) =>
-      data<{ _entities: Array<{ id: string; name: { text: string } }> }>(
+    const entities = async (typename: string, ids: string[]) => {
+      const response = await graphqlRequest(
         url(typename === 'Patient' ? ports.patientPort : ports.doctorPort),
         `query ($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { id name { text } } } }`,
         { r: [...new Set(ids)].map((id) => ({ __typename: typename, id })) },
       );
-    const edges = page.appointments.edges;
+      // _entities is a list of nullable entities: one that failed is a null beside an error, not a null list.
+      if (response.errors) throw new Error(`_entities of ${typename}: ${JSON.stringify(response.errors)}`);
+      return dataOf<Array<{ id: string; name: { text: string } }>>(response, '_entities');
+    };
+    const edges = page.edges;
     const [people, doctorsFound] = await Promise.all([
       entities(
         'Patient',
@@ -216,7 +196,7 @@ try {
         edges.map((edge) => edge.node.doctor.id),
       ),
     ]);
-    const names = new Map([...people._entities, ...doctorsFound._entities].map((e) => [e.id, e.name.text]));
+    const names = new Map([...people, ...doctorsFound].map((e) => [e.id, e.name.text]));
     const joined = edges.map((edge) => ({
       ...edge.node,
       patient: { name: { text: names.get(edge.node.patient.id) } },
@@ -237,22 +217,17 @@ try {
   const outcomes = { booked: 0, conflict: 0 };
   const bookingStart = Date.UTC(new Date().getUTCFullYear() + 1, 1, 1);
   const book = async () => {
-    const body = await post(
-      router,
-      'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }',
-      {
-        input: {
-          patientId: patients[Math.floor(Math.random() * patients.length)],
-          doctorId: doctors[Math.floor(Math.random() * doctors.length)],
-          start: new Date(bookingStart + Math.floor(Math.random() * 14 * 48) * 30 * 60_000).toISOString(),
-          durationMinutes: 30,
-        },
+    const response = await graphqlRequest(router, bookMutation, {
+      input: {
+        patientId: patients[Math.floor(Math.random() * patients.length)],
+        doctorId: doctors[Math.floor(Math.random() * doctors.length)],
+        start: new Date(bookingStart + Math.floor(Math.random() * 14 * 48) * 30 * 60_000).toISOString(),
+        durationMinutes: 30,
       },
-    );
-    const code = body.errors?.[0]?.extensions?.code;
-    if (!body.errors) outcomes.booked++;
-    else if (code === 'CONFLICT') outcomes.conflict++;
-    else throw new Error(`booking answered ${JSON.stringify(body.errors)}`);
+    });
+    if (!response.errors) outcomes.booked++;
+    else if (errorCode(response) === 'CONFLICT') outcomes.conflict++;
+    else throw new Error(`booking answered ${JSON.stringify(response.errors)}`);
   };
   const booking = await load(book, connections, durationS);
 

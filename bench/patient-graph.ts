@@ -1,6 +1,7 @@
 /**
  * The patient graph through the router vs straight at the patient subgraph, same run, real mode (each part
- * its own process on the real Postgres and Kafka), for two operations: patient(id) and a 20-patient name search.
+ * its own process on the real Postgres, MariaDB and Kafka; the doctor and appointment subgraphs run too, off
+ * the measured path), for two operations: patient(id) and a 20-patient name search.
  * Loaded: autocannon, N keep-alive connections for D s after a warm-up → RPS, p50, p99.
  * Unloaded: 1 connection, requests one after another → p50, p99 (the target: router p50 ≤ 2 ms).
  * Every response must be a 200 with data and no `errors`; the run aborts otherwise.
@@ -11,11 +12,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { freePort, infraEnv } from '@hsg/infra';
+import { freePort } from '@hsg/infra';
 import { uniqueName } from '@hsg/testing';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import { startRealMode } from '../launcher/src/real.ts';
+import { dropRealModeStores, startRealMode } from '../launcher/src/real.ts';
 
 const { values } = parseArgs({
   options: {
@@ -327,19 +327,18 @@ const loadBefore = os.loadavg();
 const schemaPrefix = `${uniqueName('bench')}_`;
 const routerPort = await freePort();
 const patientPort = await freePort();
+const doctorPort = await freePort();
+const appointmentPort = await freePort();
 let system: Awaited<ReturnType<typeof startRealMode>> | undefined;
 
 let cleaned: Promise<void> | undefined;
-/** Stops the processes, then drops the run's schema. Runs once, whichever way the run ends. */
+/** Stops the processes, then drops the run's schemas and database. Runs once, whichever way the run ends. */
 const cleanUp = () => {
   cleaned ??= (async () => {
     const stopping = performance.now();
     await system?.stop();
     process.stderr.write(`stopped the system in ${((performance.now() - stopping) / 1000).toFixed(1)} s\n`);
-    const client = new pg.Client({ connectionString: infraEnv().DATABASE_URL });
-    await client.connect();
-    await client.query(`drop schema if exists "${schemaPrefix}patient" cascade`);
-    await client.end();
+    await dropRealModeStores(schemaPrefix);
   })();
   return cleaned;
 };
@@ -353,9 +352,17 @@ process.once('SIGTERM', interrupted);
 let results: Measured[];
 try {
   process.stderr.write(
-    `starting real mode (router :${routerPort}, patient :${patientPort}, schema ${schemaPrefix}patient)…\n`,
+    `starting real mode (router :${routerPort}, patient :${patientPort}, doctor :${doctorPort}, ` +
+      `appointment :${appointmentPort}, stores prefixed ${schemaPrefix})…\n`,
   );
-  system = await startRealMode({ routerPort, patientPort, schemaPrefix, quiet: true });
+  system = await startRealMode({
+    routerPort,
+    patientPort,
+    doctorPort,
+    appointmentPort,
+    schemaPrefix,
+    quiet: true,
+  });
   results = await measureAll(system.routerUrl, `http://127.0.0.1:${patientPort}/graphql`);
 } catch (error) {
   process.stderr.write(`\nbenchmark aborted: ${error instanceof Error ? error.message : String(error)}\n`);

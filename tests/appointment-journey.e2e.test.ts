@@ -1,5 +1,5 @@
 import { appointmentTopic } from '@hsg/contracts';
-import { dataOf, errorCode, type GraphQLResponse, graphqlRequest, waitFor } from '@hsg/testing';
+import { dataOf, errorCode, graphqlRequest, retryUnavailable, uniqueName, waitFor } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
 import { embeddedSystem, type RunningSystem, realSystem } from './systems.ts';
@@ -36,14 +36,6 @@ describe.each([
   let system: RunningSystem;
   const gql = (query: string, variables?: Record<string, unknown>) =>
     graphqlRequest(system.routerUrl, query, variables);
-  /** Retries only what the graph says is retriable (a projection catching up), like a real client. */
-  async function retrying(send: () => Promise<GraphQLResponse>): Promise<GraphQLResponse> {
-    for (let attempt = 0; ; attempt++) {
-      const response = await send();
-      if (errorCode(response) !== 'UNAVAILABLE' || attempt === 10) return response;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
   const registerPatient = async (given: string) => {
     const response = await gql(
       'mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }',
@@ -76,7 +68,7 @@ describe.each([
       {
         input: {
           name: { given: ['Hana'], family: 'Tanaka' },
-          licenseNumber: `LIC-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
+          licenseNumber: uniqueName('LIC').replaceAll('_', '-'), // licenses allow dashes, not underscores
           specialties: ['General practice'],
           timeZone: zone,
           workingHours,
@@ -93,7 +85,7 @@ describe.each([
 
   it('books right after registration, rejects overlaps (one winner of 20), reschedules, cancels, and cancels a deactivated patient’s future visits', async () => {
     const monday = nextMonday();
-    const booked = await retrying(() => book(patientId, doctorId, at(monday, '10:00')));
+    const booked = await retryUnavailable(() => book(patientId, doctorId, at(monday, '10:00')));
     expect(booked.errors).toBeUndefined();
     const appointment = booked.data?.bookAppointment as { id: string; status: string; version: number };
     expect(appointment).toMatchObject({ status: 'BOOKED', version: 1 });
@@ -166,7 +158,7 @@ describe.each([
 
   it('answers one query spanning patient, doctor and appointment subgraphs', async () => {
     const day = nextMonday().plus({ days: 3 });
-    const booked = await retrying(() => book(otherPatientId, doctorId, at(day, '15:00')));
+    const booked = await retryUnavailable(() => book(otherPatientId, doctorId, at(day, '15:00')));
     expect(booked.errors).toBeUndefined();
     const response = await gql(
       `query ($from: DateTime!, $to: DateTime!, $doctorId: ID!) {
@@ -194,7 +186,7 @@ describe.each([
 
   it('offers slots on a daylight-saving change day by the real length of the day', async () => {
     const day = nextDstChange();
-    const response = await retrying(() =>
+    const response = await retryUnavailable(() =>
       gql(
         'query ($id: ID!, $date: Date!) { doctor(id: $id) { availableSlots(date: $date, durationMinutes: 60) { start end } } }',
         {

@@ -1,6 +1,6 @@
 import { silentLogger } from '@hsg/kit';
 import { type EmbeddedSystem, startEmbedded } from '@hsg/launcher';
-import { dataOf, errorCode, graphqlRequest } from '@hsg/testing';
+import { dataOf, graphqlRequest, retryUnavailable } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
 
@@ -66,19 +66,10 @@ describe('store queries per request across the graph', () => {
         start: day.plus({ minutes: 15 * index }).toISO(),
         durationMinutes: 15,
       };
-      let booked = await gql(
-        'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }',
-        {
-          input,
-        },
+      // The appointment subgraph's projections may not have the new patient yet: retry while UNAVAILABLE.
+      const booked = await retryUnavailable(() =>
+        gql('mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }', { input }),
       );
-      while (errorCode(booked) === 'UNAVAILABLE')
-        booked = await gql(
-          'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }',
-          {
-            input,
-          },
-        );
       expect(booked.errors).toBeUndefined();
     }
   }, 120_000);

@@ -1,5 +1,6 @@
 import type { AppointmentService } from '@hsg/appointment';
 import type { DoctorService } from '@hsg/doctor';
+import { waitUntil } from '@hsg/infra';
 import { AppError } from '@hsg/kit';
 import type { PatientService } from '@hsg/patient';
 
@@ -124,10 +125,11 @@ async function loadDemoAppointments(
   const next = random(20261123);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   // Slots come from the appointment subgraph's projection of doctors: wait until it has them all.
-  for (let waited = 0; (await appointment.store.findDoctors(doctorIds)).length < doctorIds.length; waited++) {
-    if (waited === 200) throw new Error('the appointment projection did not receive the demo doctors');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntil(
+    'the appointment projection to receive the demo doctors',
+    async () => (await appointment.store.findDoctors(doctorIds)).length >= doctorIds.length,
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
   let booked = 0;
   for (let day = 0; day < 7; day++) {
     const date = new Date(Date.now() + day * 86_400_000).toISOString().slice(0, 10);

@@ -2,12 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { type AppointmentService, startAppointmentService } from '@hsg/appointment';
 import { type DoctorService, startDoctorService } from '@hsg/doctor';
-import { createLogger, type Logger } from '@hsg/kit';
+import { createLogger, envFields, type Logger, onShutdown, parseEnv } from '@hsg/kit';
 import { createEmbeddedLog, type EventTransport, eventLogMigrations } from '@hsg/kit/events';
 import { EmbeddedPostgres, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
 import { type PatientService, startPatientService } from '@hsg/patient';
 import { createRouter } from '@hsg/router';
 import { loadSupergraphSdl } from '@hsg/schema';
+import { z } from 'zod';
 import { loadDemoData } from './demo-data.ts';
 import { repoRoot } from './processes.ts';
 
@@ -25,6 +26,7 @@ export interface EmbeddedOptions {
   onQuery?: (schema: string, query: { sql: string; durationMs: number }) => void;
   /** The appointment service's clock (tests move time; the system uses the real one). */
   clock?: () => Date;
+  /** Defaults to info-level lines on stdout. */
   logger?: Logger;
 }
 
@@ -46,8 +48,7 @@ export interface EmbeddedSystem {
  * schema in one PGlite, and the embedded event log in place of Kafka. Services do not know the difference.
  */
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedSystem> {
-  const logger =
-    options.logger ?? createLogger({ service: 'embedded', level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = options.logger ?? createLogger({ service: 'embedded', level: 'info' });
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const postgres = await EmbeddedPostgres.open(
     options.dataDir ? { dataDir: join(options.dataDir, 'pglite') } : {},
@@ -124,13 +125,27 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 
 if (import.meta.main) {
   const started = performance.now();
-  const dataDir = process.env.DATA_DIR ?? defaultDataDir;
+  const env = parseEnv(
+    'embedded',
+    z.object({
+      PORT: envFields.port(4000),
+      PATIENT_PORT: envFields.port(4101),
+      DOCTOR_PORT: envFields.port(4102),
+      APPOINTMENT_PORT: envFields.port(4103),
+      /** Where the data lives between runs (`npm run reset` removes it). */
+      DATA_DIR: z.string().default(defaultDataDir),
+      LOG_LEVEL: envFields.logLevel(),
+    }),
+  );
+  const dataDir = env.DATA_DIR;
+  const logger = createLogger({ service: 'embedded', level: env.LOG_LEVEL });
   const system = await startEmbedded({
     dataDir,
-    routerPort: Number(process.env.PORT ?? 4000),
-    patientPort: Number(process.env.PATIENT_PORT ?? 4101),
-    doctorPort: Number(process.env.DOCTOR_PORT ?? 4102),
-    appointmentPort: Number(process.env.APPOINTMENT_PORT ?? 4103),
+    routerPort: env.PORT,
+    patientPort: env.PATIENT_PORT,
+    doctorPort: env.DOCTOR_PORT,
+    appointmentPort: env.APPOINTMENT_PORT,
+    logger,
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
@@ -141,12 +156,5 @@ if (import.meta.main) {
       `  appointment subgraph:     ${system.appointmentUrl}\n` +
       '  Stop with Ctrl+C; `npm run reset` clears the data.\n\n',
   );
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
-    void system.stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  onShutdown(logger, system.stop);
 }

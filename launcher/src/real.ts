@@ -1,6 +1,8 @@
 import { infraEnv } from '@hsg/infra';
+import { createLogger, envFields, onShutdown, parseEnv } from '@hsg/kit';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
+import { z } from 'zod';
 import { type ManagedProcess, runProcess, waitForHttp } from './processes.ts';
 
 export interface RealModeOptions {
@@ -88,9 +90,10 @@ export async function dropRealModeStores(schemaPrefix: string): Promise<void> {
 }
 
 if (import.meta.main) {
+  const env = parseEnv('launcher', z.object({ LOG_LEVEL: envFields.logLevel() }));
+  const logger = createLogger({ service: 'launcher', level: env.LOG_LEVEL });
   const system = await startRealMode();
   process.stdout.write(`\nThe healthcare supergraph (real mode) is ready: ${system.routerUrl}\n`);
-  const shutdown = () => void system.stop().then(() => process.exit(0));
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  // The parts stop one after another, each given up to 10 s before SIGKILL: more than the default grace.
+  onShutdown(logger, system.stop, 60_000);
 }

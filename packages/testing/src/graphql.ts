@@ -33,3 +33,18 @@ export function dataOf<T>(response: GraphQLResponse<unknown>, field: string): T 
     throw new Error(`no ${field} in response: ${JSON.stringify(response.errors ?? response.data)}`);
   return value as T;
 }
+
+/**
+ * Re-sends while the first error's code is UNAVAILABLE (a projection still catching up, which the graph says
+ * a client may retry), like a real client would; returns the last response, whatever it says.
+ */
+export async function retryUnavailable<Data = Record<string, unknown>>(
+  send: () => Promise<GraphQLResponse<Data>>,
+  { attempts = 20, delayMs = 100 }: { attempts?: number; delayMs?: number } = {},
+): Promise<GraphQLResponse<Data>> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await send();
+    if (errorCode(response) !== 'UNAVAILABLE' || attempt >= attempts) return response;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}

@@ -151,7 +151,11 @@ export function describeDoctorStoreContract(backend: SqlBackend): void {
       await store.update(next, 1, () => []);
       const error = await caught(store.update({ ...doctor, version: 2 }, 1, registered));
       expect(isAppError(error) && error.code).toBe('CONFLICT');
-      expect((error as AppError).details).toEqual({ rule: 'STALE_VERSION', field: 'expectedVersion', currentVersion: 2 });
+      expect((error as AppError).details).toEqual({
+        rule: 'STALE_VERSION',
+        field: 'expectedVersion',
+        currentVersion: 2,
+      });
       expect(await outboxRows(doctor.id)).toHaveLength(1);
     });
 
