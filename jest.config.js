@@ -4,6 +4,9 @@ const transform = {
 };
 const common = {
   transform,
+  // Sized for CI's busy two cores, where PGlite alone takes seconds to open: a test or hook that needs
+  // longer says so itself (start-up hooks use @hsg/testing's setupTimeoutMs).
+  testTimeout: 30_000,
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/.infra/', '<rootDir>/.data/', '<rootDir>/.tsbuild/'],
@@ -15,13 +18,13 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{packages,subgraphs,router,schema}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{packages,subgraphs,router,schema,launcher}/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
     },
     {
       ...common,
       displayName: 'int',
-      testMatch: ['<rootDir>/{packages,subgraphs,router,schema}/**/*.int.test.ts'],
+      testMatch: ['<rootDir>/{packages,subgraphs,router,schema,launcher}/**/*.int.test.ts'],
       globalSetup: '<rootDir>/packages/testing/src/global-setup.ts',
     },
     {

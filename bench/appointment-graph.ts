@@ -85,7 +85,16 @@ const ports = {
 const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
 const schemaPrefix = `${uniqueName('bench')}_`;
 process.stdout.write('starting real mode (router + 3 subgraphs)…\n');
-const system = await startRealMode({ ...ports, schemaPrefix, quiet: true });
+const system = await startRealMode({
+  ports: {
+    router: ports.routerPort,
+    patient: ports.patientPort,
+    doctor: ports.doctorPort,
+    appointment: ports.appointmentPort,
+  },
+  schemaPrefix,
+  quiet: true,
+});
 const router = system.routerUrl;
 
 const bookMutation = 'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }';

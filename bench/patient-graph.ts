@@ -356,10 +356,7 @@ try {
       `appointment :${appointmentPort}, stores prefixed ${schemaPrefix})…\n`,
   );
   system = await startRealMode({
-    routerPort,
-    patientPort,
-    doctorPort,
-    appointmentPort,
+    ports: { router: routerPort, patient: patientPort, doctor: doctorPort, appointment: appointmentPort },
     schemaPrefix,
     quiet: true,
   });

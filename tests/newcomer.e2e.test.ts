@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '@hsg/infra';
+import { freePorts } from '@hsg/launcher/real';
+import { parts, portVariable } from '@hsg/launcher/registry';
 import { dataOf, graphqlRequest } from '@hsg/testing';
 import { afterAll, expect, it } from '@jest/globals';
 
@@ -30,19 +31,15 @@ it('starts from a clean clone with npm install && npm start and answers a patien
     maxBuffer: 64 * 1024 * 1024,
   });
 
-  const routerPort = await freePort();
-  const patientPort = await freePort();
-  const doctorPort = await freePort();
-  const appointmentPort = await freePort();
+  // A free port for every part of the registry, through the variables `npm start` reads.
+  const ports = await freePorts();
+  const routerPort = ports.router;
   started = spawn('npm', ['start'], {
     cwd: clone,
     detached: true, // its own process group, so npm and node stop together
     env: {
       ...process.env,
-      PORT: String(routerPort),
-      PATIENT_PORT: String(patientPort),
-      DOCTOR_PORT: String(doctorPort),
-      APPOINTMENT_PORT: String(appointmentPort),
+      ...Object.fromEntries(parts.map((part) => [portVariable(part), String(ports[part.name as 'router'])])),
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

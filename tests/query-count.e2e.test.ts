@@ -1,5 +1,5 @@
 import { silentLogger } from '@hsg/kit';
-import { type EmbeddedSystem, startEmbedded } from '@hsg/launcher';
+import { anyPorts, type EmbeddedSystem, startEmbedded } from '@hsg/launcher';
 import { dataOf, graphqlRequest, retryUnavailable } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
@@ -19,10 +19,7 @@ describe('store queries per request across the graph', () => {
 
   beforeAll(async () => {
     system = await startEmbedded({
-      routerPort: 0,
-      patientPort: 0,
-      doctorPort: 0,
-      appointmentPort: 0,
+      ports: anyPorts(),
       demoData: false,
       logger: silentLogger(),
       onQuery: (schema, query) => {

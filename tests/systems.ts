@@ -1,8 +1,8 @@
-import { freePort, infraEnv } from '@hsg/infra';
+import { infraEnv } from '@hsg/infra';
 import { silentLogger } from '@hsg/kit';
 import { type CloudEvent, createKafkaTransport } from '@hsg/kit/events';
-import { startEmbedded } from '@hsg/launcher';
-import { dropRealModeStores, startRealMode } from '@hsg/launcher/real';
+import { anyPorts, startEmbedded } from '@hsg/launcher';
+import { dropRealModeStores, freePorts, startRealMode } from '@hsg/launcher/real';
 import { collectEvents, uniqueName } from '@hsg/testing';
 
 /** The running system as a test sees it: the router's URL and the domain topics. */
@@ -16,10 +16,7 @@ export interface RunningSystem {
 /** `npm start`'s mode, in this process, in memory, on free ports. */
 export async function embeddedSystem(): Promise<RunningSystem> {
   const system = await startEmbedded({
-    routerPort: 0,
-    patientPort: 0,
-    doctorPort: 0,
-    appointmentPort: 0,
+    ports: anyPorts(),
     demoData: false,
     logger: silentLogger(),
   });
@@ -37,10 +34,7 @@ export async function embeddedSystem(): Promise<RunningSystem> {
 export async function realSystem(): Promise<RunningSystem> {
   const schemaPrefix = `${uniqueName('e2e')}_`;
   const system = await startRealMode({
-    routerPort: await freePort(),
-    patientPort: await freePort(),
-    doctorPort: await freePort(),
-    appointmentPort: await freePort(),
+    ports: await freePorts(),
     schemaPrefix,
     quiet: true,
   });

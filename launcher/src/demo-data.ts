@@ -1,8 +1,11 @@
-import type { AppointmentService } from '@hsg/appointment';
-import type { DoctorService } from '@hsg/doctor';
 import { waitUntil } from '@hsg/infra';
 import { AppError } from '@hsg/kit';
-import type { PatientService } from '@hsg/patient';
+import type { RunningSubgraph } from '@hsg/kit/runtime';
+import type { SubgraphDefinitionOf } from './registry.ts';
+
+type PatientService = RunningSubgraph<SubgraphDefinitionOf<'patient'>>;
+type DoctorService = RunningSubgraph<SubgraphDefinitionOf<'doctor'>>;
+type AppointmentService = RunningSubgraph<SubgraphDefinitionOf<'appointment'>>;
 
 // Synthetic people only: names from short lists, dates from a seeded generator. No real patient data.
 const givenNames = [

@@ -1,30 +1,38 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { type AppointmentService, startAppointmentService } from '@hsg/appointment';
-import { type DoctorService, startDoctorService } from '@hsg/doctor';
 import { createLogger, envFields, type Logger, onShutdown, parseEnv } from '@hsg/kit';
 import { createEmbeddedLog, type EventTransport, eventLogMigrations } from '@hsg/kit/events';
+import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import { EmbeddedPostgres, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
-import { type PatientService, startPatientService } from '@hsg/patient';
 import { createRouter } from '@hsg/router';
 import { loadSupergraphSdl } from '@hsg/schema';
 import { z } from 'zod';
 import { loadDemoData } from './demo-data.ts';
 import { repoRoot } from './processes.ts';
+import {
+  type PartPorts,
+  portVariable,
+  router as routerPart,
+  type SubgraphDefinitionOf,
+  type SubgraphName,
+  subgraphs as subgraphParts,
+} from './registry.ts';
+
+export { anyPorts, type PartPorts } from './registry.ts';
 
 export const defaultDataDir = join(repoRoot, '.data', 'embedded');
+
+export type RunningSubgraphs = { [Name in SubgraphName]: RunningSubgraph<SubgraphDefinitionOf<Name>> };
 
 export interface EmbeddedOptions {
   /** Where PGlite keeps its files; undefined keeps everything in memory (tests). */
   dataDir?: string | undefined;
-  routerPort?: number;
-  patientPort?: number;
-  doctorPort?: number;
-  appointmentPort?: number;
+  /** Port by part name (`router` and each subgraph); 0 = any free port. Defaults: the registry's. */
+  ports?: PartPorts;
   demoData?: boolean;
   /** Sees every SQL statement, by schema (SQL logging; tests that count queries). */
   onQuery?: (schema: string, query: { sql: string; durationMs: number }) => void;
-  /** The appointment service's clock (tests move time; the system uses the real one). */
+  /** The subgraphs' clock (tests move time; the system uses the real one). */
   clock?: () => Date;
   /** Defaults to info-level lines on stdout. */
   logger?: Logger;
@@ -32,20 +40,16 @@ export interface EmbeddedOptions {
 
 export interface EmbeddedSystem {
   routerUrl: string;
-  patientUrl: string;
-  doctorUrl: string;
-  appointmentUrl: string;
   /** The embedded event log, for tools and tests that want to read the topics. */
   transport: EventTransport;
-  patient: PatientService;
-  doctor: DoctorService;
-  appointment: AppointmentService;
+  subgraphs: RunningSubgraphs;
   stop(): Promise<void>;
 }
 
 /**
- * Embedded mode: the router and every subgraph in this one process, each on its own port with its own
- * schema in one PGlite, and the embedded event log in place of Kafka. Services do not know the difference.
+ * Embedded mode: the router and every subgraph of the registry in this one process, each on its own port
+ * with its own schema in one PGlite, and the embedded event log in place of Kafka. Subgraphs do not know
+ * the difference.
  */
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedSystem> {
   const logger = options.logger ?? createLogger({ service: 'embedded', level: 'info' });
@@ -54,6 +58,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     options.dataDir ? { dataDir: join(options.dataDir, 'pglite') } : {},
   );
   const databases: SqlDatabase[] = [];
+  const started: Array<{ stop(): Promise<void> }> = [];
   const schema = async (name: string) => {
     const onQuery = options.onQuery;
     const database = await postgres.database(
@@ -63,6 +68,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     databases.push(database);
     return database;
   };
+  const stop = async () => {
+    for (const part of started.reverse()) await part.stop();
+    await transport.close();
+    for (const database of databases) await database.close();
+    await postgres.close();
+  };
 
   const eventLog = await schema('event_log');
   await runMigrations(eventLog, [eventLogMigrations]);
@@ -70,90 +81,88 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     database: eventLog,
     logger: logger.child({ component: 'event-log' }),
   });
-
-  const patient = await startPatientService({
-    database: await schema('patient'),
-    transport,
-    logger: logger.child({ service: 'patient' }),
-    port: options.patientPort ?? 4101,
-  });
-  const doctor = await startDoctorService({
-    database: await schema('doctor'),
-    transport,
-    logger: logger.child({ service: 'doctor' }),
-    port: options.doctorPort ?? 4102,
-  });
-  const appointment = await startAppointmentService({
-    database: await schema('appointment'),
-    transport,
-    logger: logger.child({ service: 'appointment' }),
-    port: options.appointmentPort ?? 4103,
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  if (options.demoData ?? true) {
-    const loaded = await loadDemoData({ patient, doctor, appointment });
-    if (loaded) logger.info(loaded, 'demo data loaded');
+  try {
+    const running: Partial<Record<SubgraphName, RunningSubgraph<SubgraphDefinitionOf<SubgraphName>>>> = {};
+    for (const [name, part] of Object.entries(subgraphParts) as Array<
+      [SubgraphName, (typeof subgraphParts)[SubgraphName]]
+    >) {
+      // Every store of a subgraph, MySQL ones included, is a schema of the one PGlite here.
+      const [store] = part.stores;
+      const subgraph = await startSubgraph(await part.load(), {
+        database: await schema(store?.namespace ?? name),
+        transport,
+        logger: logger.child({ subgraph: name }),
+        port: options.ports?.[name] ?? part.port,
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
+      started.push(subgraph);
+      running[name] = subgraph;
+    }
+    const subgraphs = running as RunningSubgraphs;
+    if (options.demoData ?? true) {
+      const loaded = await loadDemoData(subgraphs);
+      if (loaded) logger.info(loaded, 'demo data loaded');
+    }
+    const router = createRouter({
+      supergraphSdl: await loadSupergraphSdl(),
+      logger: logger.child({ subgraph: 'router' }),
+      subgraphUrls: Object.fromEntries(
+        Object.values(subgraphs).map((subgraph) => [subgraph.name, subgraph.url]),
+      ),
+    });
+    const routerPort = await router.start(options.ports?.router ?? routerPart.port);
+    started.push(router);
+    return { routerUrl: `http://127.0.0.1:${routerPort}/graphql`, transport, subgraphs, stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
-
-  const router = createRouter({
-    supergraphSdl: await loadSupergraphSdl(),
-    logger: logger.child({ service: 'router' }),
-    subgraphUrls: { patient: patient.url, doctor: doctor.url, appointment: appointment.url },
-  });
-  const routerPort = await router.start(options.routerPort ?? 4000);
-
-  return {
-    routerUrl: `http://127.0.0.1:${routerPort}/graphql`,
-    patientUrl: patient.url,
-    doctorUrl: doctor.url,
-    appointmentUrl: appointment.url,
-    transport,
-    patient,
-    doctor,
-    appointment,
-    async stop() {
-      await router.stop();
-      await appointment.stop();
-      await doctor.stop();
-      await patient.stop();
-      await transport.close();
-      for (const database of databases) await database.close();
-      await postgres.close();
-    },
-  };
 }
 
-if (import.meta.main) {
-  const started = performance.now();
-  const env = parseEnv(
+/** `npm start`'s environment: PORT for the router, <NAME>_PORT per subgraph, DATA_DIR, LOG_LEVEL. */
+export function parseEmbeddedEnv(env: Record<string, string | undefined> = process.env) {
+  const ports = Object.fromEntries(
+    [routerPart, ...Object.values(subgraphParts)].map((part) => [
+      portVariable(part),
+      envFields.port(part.port),
+    ]),
+  );
+  return parseEnv(
     'embedded',
     z.object({
-      PORT: envFields.port(4000),
-      PATIENT_PORT: envFields.port(4101),
-      DOCTOR_PORT: envFields.port(4102),
-      APPOINTMENT_PORT: envFields.port(4103),
+      ...ports,
       /** Where the data lives between runs (`npm run reset` removes it). */
       DATA_DIR: z.string().default(defaultDataDir),
       LOG_LEVEL: envFields.logLevel(),
     }),
-  );
+    env,
+  ) as { DATA_DIR: string; LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>> } & Record<
+    string,
+    number
+  >;
+}
+
+if (import.meta.main) {
+  const started = performance.now();
+  const env = parseEmbeddedEnv();
   const dataDir = env.DATA_DIR;
   const logger = createLogger({ service: 'embedded', level: env.LOG_LEVEL });
-  const system = await startEmbedded({
-    dataDir,
-    routerPort: env.PORT,
-    patientPort: env.PATIENT_PORT,
-    doctorPort: env.DOCTOR_PORT,
-    appointmentPort: env.APPOINTMENT_PORT,
-    logger,
-  });
+  const ports = Object.fromEntries(
+    [routerPart, ...Object.values(subgraphParts)].map((part) => [part.name, env[portVariable(part)]]),
+  );
+  const system = await startEmbedded({ dataDir, ports, logger });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const urls: Array<[string, string]> = [
+    ['GraphQL + Apollo Sandbox:', system.routerUrl],
+    ...Object.values(system.subgraphs).map((subgraph): [string, string] => [
+      `${subgraph.name} subgraph:`,
+      subgraph.url,
+    ]),
+  ];
+  const width = Math.max(...urls.map(([label]) => label.length));
   process.stdout.write(
     `\nThe healthcare supergraph is ready in ${seconds} s (embedded mode: one process, data in ${relative(process.cwd(), dataDir) || dataDir}).\n` +
-      `  GraphQL + Apollo Sandbox: ${system.routerUrl}\n` +
-      `  patient subgraph:         ${system.patientUrl}\n` +
-      `  doctor subgraph:          ${system.doctorUrl}\n` +
-      `  appointment subgraph:     ${system.appointmentUrl}\n` +
+      urls.map(([label, url]) => `  ${label.padEnd(width)} ${url}\n`).join('') +
       '  Stop with Ctrl+C; `npm run reset` clears the data.\n\n',
   );
   onShutdown(logger, system.stop);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from '@hsg/infra';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -46,18 +47,20 @@ export function runProcess(
 }
 
 /** Polls an HTTP endpoint until it answers 200, failing early if the process died. */
-export async function waitForHttp(url: string, process_: ManagedProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (process_.child.exitCode !== null)
-      throw new Error(`${process_.name} exited with code ${process_.child.exitCode}`);
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${process_.name} did not become ready at ${url} within ${timeoutMs} ms`);
+export function waitForHttp(url: string, process_: ManagedProcess, timeoutMs = 30_000): Promise<void> {
+  return waitUntil(
+    `${process_.name} to be ready at ${url}`,
+    () =>
+      fetch(url).then(
+        (response) => response.ok,
+        () => false,
+      ),
+    {
+      timeoutMs,
+      abort: () =>
+        process_.child.exitCode === null
+          ? undefined
+          : new Error(`${process_.name} exited with code ${process_.child.exitCode}`),
+    },
+  );
 }

@@ -1,98 +1,126 @@
-import { infraEnv } from '@hsg/infra';
+import { freePort, infraEnv } from '@hsg/infra';
 import { createLogger, envFields, onShutdown, parseEnv } from '@hsg/kit';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { z } from 'zod';
 import { type ManagedProcess, runProcess, waitForHttp } from './processes.ts';
+import {
+  type Part,
+  type PartPorts,
+  type PartStore,
+  parts,
+  portVariable,
+  router as routerPart,
+  type SubgraphName,
+  subgraphParts,
+  subgraphUrlVariable,
+} from './registry.ts';
 
 export interface RealModeOptions {
-  routerPort?: number;
-  patientPort?: number;
-  doctorPort?: number;
-  appointmentPort?: number;
-  /** Prefix of the Postgres schemas, MariaDB database and consumer groups, so a test's run does not share tables with another's. */
+  /** Port by part name (`router` and each subgraph). Defaults: the registry's. */
+  ports?: PartPorts;
+  /** Prefix of the Postgres schemas, MySQL databases and consumer groups, so a test's run does not share tables with another's. */
   schemaPrefix?: string;
   quiet?: boolean;
 }
 
+/** A free port for every part, found now (processes are polled on their port, so 0 will not do). */
+export async function freePorts(): Promise<PartPorts> {
+  const ports: PartPorts = {};
+  for (const part of parts) ports[part.name as SubgraphName | 'router'] = await freePort();
+  return ports;
+}
+
+/** The variables that point a part at its stores on the real servers. */
+function storeEnv(store: PartStore, schemaPrefix: string): Record<string, string> {
+  const infra = infraEnv();
+  const namespace = `${schemaPrefix}${store.namespace}`;
+  switch (store.kind) {
+    case 'postgres':
+      return { DATABASE_URL: infra.DATABASE_URL, DATABASE_SCHEMA: namespace };
+    case 'mysql':
+      return { DATABASE_URL: infra.MYSQL_URL, DATABASE_NAME: namespace };
+    case 'mongo':
+      return { MONGO_URL: infra.MONGO_URL, MONGO_DATABASE: namespace };
+  }
+}
+
 /**
- * Real mode: every part its own process, on the Postgres, MariaDB and Kafka of `npm run infra -- up` (or the
- * DATABASE_URL / MYSQL_URL / KAFKA_BROKERS in the environment).
+ * Real mode: every part of the registry its own process, on the Postgres, MariaDB and Kafka of
+ * `npm run infra -- up` (or the DATABASE_URL / MYSQL_URL / KAFKA_BROKERS in the environment).
  */
-export async function startRealMode({
-  routerPort = 4000,
-  patientPort = 4101,
-  doctorPort = 4102,
-  appointmentPort = 4103,
-  schemaPrefix = '',
-  quiet = false,
-}: RealModeOptions = {}) {
+export async function startRealMode({ ports = {}, schemaPrefix = '', quiet = false }: RealModeOptions = {}) {
   const infra = infraEnv();
   const started: ManagedProcess[] = [];
   const stop = async () => {
     for (const part of started.reverse()) await part.stop();
   };
+  const portOf = (part: Part) => ports[part.name as SubgraphName | 'router'] ?? part.port;
+  const start = async (part: Part, env: Record<string, string>) => {
+    const process_ = runProcess(part.name, part.main, { PORT: String(portOf(part)), ...env }, quiet);
+    started.push(process_);
+    await waitForHttp(`http://127.0.0.1:${portOf(part)}/ready`, process_);
+  };
   try {
-    const subgraph = async (name: string, port: number, env: Record<string, string>) => {
-      const part = runProcess(
-        name,
-        `subgraphs/${name}/src/index.ts`,
-        { PORT: String(port), KAFKA_BROKERS: infra.KAFKA_BROKERS, ...env },
-        quiet,
-      );
-      started.push(part);
-      await waitForHttp(`http://127.0.0.1:${port}/ready`, part);
-    };
     // One at a time: on two cores, parallel starts mostly contend for the CPU.
-    await subgraph('patient', patientPort, {
-      DATABASE_URL: infra.DATABASE_URL,
-      DATABASE_SCHEMA: `${schemaPrefix}patient`,
-    });
-    await subgraph('doctor', doctorPort, {
-      DATABASE_URL: infra.MYSQL_URL,
-      DATABASE_NAME: `${schemaPrefix}doctor`,
-    });
-    await subgraph('appointment', appointmentPort, {
-      DATABASE_URL: infra.DATABASE_URL,
-      DATABASE_SCHEMA: `${schemaPrefix}appointment`,
-    });
-    const router = runProcess(
-      'router',
-      'router/src/index.ts',
-      {
-        PORT: String(routerPort),
-        SUBGRAPH_URL_PATIENT: `http://127.0.0.1:${patientPort}/graphql`,
-        SUBGRAPH_URL_DOCTOR: `http://127.0.0.1:${doctorPort}/graphql`,
-        SUBGRAPH_URL_APPOINTMENT: `http://127.0.0.1:${appointmentPort}/graphql`,
-      },
-      quiet,
+    for (const part of subgraphParts()) {
+      await start(part, {
+        KAFKA_BROKERS: infra.KAFKA_BROKERS,
+        ...Object.assign({}, ...part.stores.map((store) => storeEnv(store, schemaPrefix))),
+      });
+    }
+    await start(
+      routerPart,
+      Object.fromEntries(
+        subgraphParts().map((part) => [
+          subgraphUrlVariable(part),
+          `http://127.0.0.1:${portOf(part)}/graphql`,
+        ]),
+      ),
     );
-    started.push(router);
-    await waitForHttp(`http://127.0.0.1:${routerPort}/ready`, router);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { routerUrl: `http://127.0.0.1:${routerPort}/graphql`, stop };
+  return { routerUrl: `http://127.0.0.1:${portOf(routerPart)}/graphql`, stop };
 }
 
 /** Drops what a run with this schema prefix stored (tests and benchmarks clean up after themselves). */
 export async function dropRealModeStores(schemaPrefix: string): Promise<void> {
   if (!schemaPrefix) throw new Error('refusing to drop the unprefixed (default) stores');
+  const stores = subgraphParts().flatMap((part) => part.stores);
+  const named = (kind: PartStore['kind']) =>
+    stores.filter((store) => store.kind === kind).map((store) => `${schemaPrefix}${store.namespace}`);
   const client = new pg.Client({ connectionString: infraEnv().DATABASE_URL });
   await client.connect();
-  for (const schema of ['patient', 'appointment'])
-    await client.query(`drop schema if exists "${schemaPrefix}${schema}" cascade`);
+  for (const schema of named('postgres')) await client.query(`drop schema if exists "${schema}" cascade`);
   await client.end();
   const mysql = await createConnection(infraEnv().MYSQL_URL);
-  await mysql.query(`drop database if exists \`${schemaPrefix}doctor\``);
+  for (const database of named('mysql')) await mysql.query(`drop database if exists \`${database}\``);
   await mysql.end();
 }
 
+/** `npm run start:real`'s environment: the same port variables as `npm start`. */
+function parseRealEnv(env: Record<string, string | undefined> = process.env) {
+  const all = [routerPart, ...subgraphParts()];
+  const parsed = parseEnv(
+    'launcher',
+    z.object({
+      LOG_LEVEL: envFields.logLevel(),
+      ...Object.fromEntries(all.map((part) => [portVariable(part), envFields.port(part.port)])),
+    }),
+    env,
+  ) as Record<string, unknown> & { LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>> };
+  return {
+    LOG_LEVEL: parsed.LOG_LEVEL,
+    ports: Object.fromEntries(all.map((part) => [part.name, parsed[portVariable(part)] as number])),
+  };
+}
+
 if (import.meta.main) {
-  const env = parseEnv('launcher', z.object({ LOG_LEVEL: envFields.logLevel() }));
+  const env = parseRealEnv();
   const logger = createLogger({ service: 'launcher', level: env.LOG_LEVEL });
-  const system = await startRealMode();
+  const system = await startRealMode({ ports: env.ports });
   process.stdout.write(`\nThe healthcare supergraph (real mode) is ready: ${system.routerUrl}\n`);
   // The parts stop one after another, each given up to 10 s before SIGKILL: more than the default grace.
   onShutdown(logger, system.stop, 60_000);

@@ -3,35 +3,60 @@ import { type Logger, type LoggerOptions, pino } from 'pino';
 export type { Logger } from 'pino';
 
 /**
- * Paths pino blanks out wherever they appear (one level deep in any object, and at the top). Patient fields
- * (names, birth dates, identifiers, contacts) and secrets never reach a log line.
+ * Keys whose values never reach a log line, at any depth, in objects, arrays and errors alike: patient
+ * fields (names, birth dates, identifiers, contacts), secrets, and SQL parameters (a failed statement's
+ * `params` hold whatever the patient typed).
  */
-const sensitiveKeys = [
-  'password',
-  'secret',
-  'token',
-  'authorization',
-  'cookie',
-  'apiKey',
-  'name',
-  'given',
-  'family',
-  'birthDate',
-  'mrn',
-  'identifier',
-  'email',
-  'phone',
-  'telecom',
-  'address',
-  'ssn',
-];
-export const redactPaths = [
-  ...sensitiveKeys,
-  ...sensitiveKeys.map((key) => `*.${key}`),
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-];
+export const sensitiveKeys: ReadonlySet<string> = new Set(
+  [
+    'password',
+    'secret',
+    'token',
+    'accessToken',
+    'refreshToken',
+    'authorization',
+    'cookie',
+    'apiKey',
+    'name',
+    'given',
+    'family',
+    'birthDate',
+    'mrn',
+    'identifier',
+    'email',
+    'phone',
+    'telecom',
+    'address',
+    'line',
+    'city',
+    'postalCode',
+    'ssn',
+    'params',
+    'parameters',
+    'variables',
+  ].map((key) => key.toLowerCase()),
+);
+
+const CENSOR = '[redacted]';
+/** Deeper structures are cut: a log line is a summary, and a bound keeps a cyclic or huge object cheap. */
+const MAX_DEPTH = 8;
+const MAX_ITEMS = 100;
+
+/** A copy of value with every sensitive key's value replaced, at any depth. */
+export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  seen.add(value);
+  if (value instanceof Error) return redactDeep(pino.stdSerializers.err(value), depth, seen);
+  if (Array.isArray(value)) return value.slice(0, MAX_ITEMS).map((item) => redactDeep(item, depth + 1, seen));
+  if (value instanceof Date || Buffer.isBuffer(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    copy[key] = sensitiveKeys.has(key.toLowerCase()) ? CENSOR : redactDeep(item, depth + 1, seen);
+  }
+  return copy;
+}
 
 export interface CreateLoggerOptions {
   service: string;
@@ -44,11 +69,21 @@ export function createLogger({ service, level = 'info', destination }: CreateLog
   const options: LoggerOptions = {
     level,
     base: { service },
-    redact: { paths: redactPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      // Every logged object (and a child's bindings) passes through here before it is written.
+      log: (object) => redactDeep(object) as Record<string, unknown>,
+    },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  // pino skips the formatters for a child's bindings, so they are redacted on the way in. Children are
+  // created from their parent's prototype, so grandchildren inherit this too.
+  const child = logger.child;
+  logger.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactDeep(bindings) as typeof bindings, childOptions);
+  } as typeof logger.child;
+  return logger;
 }
 
 /** A logger that drops everything: for tests and benchmarks that do not inspect logs. */

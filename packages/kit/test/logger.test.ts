@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@hsg/kit';
 import { expect, it } from '@jest/globals';
 
-it('redacts patient fields and secrets wherever they appear one level deep', () => {
+it('redacts patient fields and secrets at the top and one level deep', () => {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -45,4 +45,40 @@ it('redacts patient fields and secrets wherever they appear one level deep', () 
   expect(line.password).toBe('[redacted]');
   expect(line.headers.authorization).toBe('[redacted]');
   expect(lines[0]).not.toMatch(/Lovelace|1815|MRN-42|ada@|hunter2|secret-token/);
+});
+
+it('redacts patient fields at any depth: nested objects, arrays, errors and SQL parameters', () => {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({ service: 'patient', destination });
+  const failed = Object.assign(new Error('insert into patients failed'), {
+    code: '23505',
+    params: ['MRN-0100001-7', 'Grace', 'Hopper', '1906-12-09'],
+  });
+  const nested = {
+    input: { patient: { name: { given: ['Grace'], family: 'Hopper' }, email: 'grace@example.test' } },
+    batch: [
+      { person: { contact: { phone: '+1 555 0100', address: { line: ['1 Navy Way'], city: 'Arlington' } } } },
+    ],
+    deep: { a: { b: { c: { d: { e: { birthDate: '1906-12-09' } } } } } },
+    err: failed,
+  };
+  logger.error(nested, 'statement failed');
+  logger.child({ request: { variables: { mrn: 'MRN-0100001-7' } } }).warn({ ok: true }, 'child line');
+  const text = lines.join('');
+  expect(text).not.toMatch(/Grace|Hopper|grace@|0100|Navy|Arlington|1906|MRN-0100001/);
+  const line = JSON.parse(lines[0] ?? '{}');
+  expect(line.input.patient).toEqual({ name: '[redacted]', email: '[redacted]' });
+  expect(line.batch[0].person.contact).toEqual({ phone: '[redacted]', address: '[redacted]' });
+  expect(line.err).toMatchObject({
+    message: 'insert into patients failed',
+    code: '23505',
+    params: '[redacted]',
+  });
+  expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ ok: true, msg: 'child line' });
 });

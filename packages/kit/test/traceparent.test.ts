@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { traceparentOf } from '../src/http/index.ts';
+import { traceparentOf } from '../src/runtime/index.ts';
 
 describe('traceparentOf', () => {
   const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';

@@ -4,4 +4,5 @@ export { collectEvents } from './events.ts';
 export { dataOf, errorCode, type GraphQLResponse, graphqlRequest, retryUnavailable } from './graphql.ts';
 export { temporaryMigrations } from './migrations.ts';
 export { uniqueName } from './names.ts';
+export { setupTimeoutMs } from './timeouts.ts';
 export { waitFor } from './wait.ts';

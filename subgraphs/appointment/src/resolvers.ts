@@ -1,13 +1,13 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { DateScalar, DateTimeScalar } from '@hsg/kit/graphql';
+import type { RequestContext } from '@hsg/kit/runtime';
 import { type AppointmentDomain, appointmentCursor, type BookAppointmentInput, pageArgs } from './domain.ts';
 import type { ConnectionArgs, RequestLoaders } from './loaders.ts';
 import type { Appointment, AppointmentPage } from './model.ts';
 import { validDuration } from './rules.ts';
 
-export interface AppointmentContext {
+export interface AppointmentContext extends RequestContext {
   loaders: RequestLoaders;
-  traceparent: string | undefined;
 }
 
 /** totalCount is a function: GraphQL calls it only when the client selected the field. */

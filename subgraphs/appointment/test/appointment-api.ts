@@ -576,7 +576,7 @@ export function describeAppointmentApi(makeBackend: () => EventBackend): void {
       const appointment = await h.booked(booking(ids, berlin(MON, '14:00')));
       h.setNow(new Date(berlin(MON, '14:46'))); // ended 16 minutes ago; the suite's grace is 15
       try {
-        expect(await h.service.noShowJob.runOnce()).toBeGreaterThanOrEqual(1);
+        expect(await h.service.workers.noShowJob.runOnce()).toBeGreaterThanOrEqual(1);
       } finally {
         h.setNow(START);
       }

@@ -1,10 +1,11 @@
 import { silentLogger } from '@hsg/kit';
 import type { EventTransport } from '@hsg/kit/events';
+import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import type { SqlDatabase } from '@hsg/kit/sql';
 import { type EventBackend, type GraphQLResponse, graphqlRequest, waitFor } from '@hsg/testing';
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
-import { type AppointmentService, type AppointmentStore, startAppointmentService } from '../src/service.ts';
+import { type AppointmentStore, type AppointmentSubgraph, appointmentSubgraph } from '../src/subgraph.ts';
 import type { Tables } from '../src/tables.ts';
 import { createFeed, type Feed } from './feed.ts';
 
@@ -29,7 +30,7 @@ export interface Appointment {
 
 /** The running service on one backend, its fake clock, the event feed, and store-call counters. */
 export interface Harness {
-  service: AppointmentService;
+  service: RunningSubgraph<AppointmentSubgraph>;
   transport: EventTransport;
   database: SqlDatabase;
   feed: Feed;
@@ -72,15 +73,17 @@ export async function startHarness(backend: EventBackend): Promise<Harness> {
   const database = await backend.sql.open(backend.sql.newNamespace());
   const transport = await backend.transport();
   // The projections' group is named after the schema (see projectionGroupFor): this suite's own.
-  const service = await startAppointmentService({
+  const service = await startSubgraph(appointmentSubgraph, {
     database,
     transport,
     logger: silentLogger(),
     port: 0,
     clock,
-    projectionWaitMs: 2000,
-    noShowIntervalMs: 3_600_000, // tests run the job themselves
-    noShowGraceMinutes: 15,
+    settings: {
+      PROJECTION_WAIT_MS: 2000,
+      NO_SHOW_INTERVAL_MS: 3_600_000, // tests run the job themselves
+      NO_SHOW_GRACE_MINUTES: 15,
+    },
     instrumentStore: (store) => counting(store, calls),
   });
   const feed = createFeed(transport, clock);
@@ -141,7 +144,7 @@ export async function startHarness(backend: EventBackend): Promise<Harness> {
     stop: () => service.stop(),
   };
 
-  await waitFor(() => service.projections.state() === 'ready', 60_000);
+  await waitFor(() => service.workers.projections.state() === 'ready', 60_000);
   // On a shared broker the projections first replay the topics' history: wait until they caught up.
   const sentinels = Array.from({ length: 12 }, () => feed.newId());
   for (const id of sentinels) {

@@ -7,7 +7,7 @@ import { type Kysely, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { AppointmentStatus } from '../src/model.ts';
 import { createNoShowJob } from '../src/no-show.ts';
-import { appointmentMigrations } from '../src/service.ts';
+import { appointmentMigrations } from '../src/subgraph.ts';
 import { type Tables, toAppointmentRow } from '../src/tables.ts';
 
 const MINUTE = 60_000;

@@ -1,14 +1,14 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { humanNameText, isUuid, nameCursor } from '@hsg/kit';
 import { DateTimeScalar } from '@hsg/kit/graphql';
+import type { RequestContext } from '@hsg/kit/runtime';
 import type DataLoader from 'dataloader';
 import type { DoctorDomain } from './domain.ts';
 import type { Doctor } from './model.ts';
 
-export interface DoctorContext {
+export interface DoctorContext extends RequestContext {
   /** Batches every doctor lookup of one request into one store query. */
   doctorLoader: DataLoader<string, Doctor | undefined>;
-  traceparent: string | undefined;
 }
 
 type Args<Method extends keyof DoctorDomain, Index extends number> = Parameters<DoctorDomain[Method]>[Index];

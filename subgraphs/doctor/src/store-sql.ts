@@ -1,12 +1,5 @@
 import { conflict, likePrefix, nameSearchTokens, nameSortKey } from '@hsg/kit';
-import { enqueueEvents } from '@hsg/kit/events';
-import {
-  type AnyKysely,
-  isUniqueViolation,
-  lockExpectedVersion,
-  type SqlDatabase,
-  violatedConstraint,
-} from '@hsg/kit/sql';
+import { aggregateWriter, isUniqueViolation, type SqlDatabase, violatedConstraint } from '@hsg/kit/sql';
 import type { ColumnType, Kysely, Selectable, Transaction } from 'kysely';
 import {
   type Doctor,
@@ -104,6 +97,14 @@ export function createSqlDoctorStore(database: SqlDatabase): DoctorStore {
     }
   }
 
+  const writer = aggregateWriter<Doctor>(database, {
+    table: 'doctors',
+    entity: 'doctor',
+    toRow,
+    writeChildren: (trx, doctor) => writeChildren(trx as Transaction<Tables>, doctor),
+    mapError: uniqueViolation,
+  });
+
   function filtered(filter: DoctorFilter) {
     let query = db.selectFrom('doctors');
     if (typeof filter.active === 'boolean') query = query.where('active', '=', filter.active);
@@ -164,29 +165,6 @@ export function createSqlDoctorStore(database: SqlDatabase): DoctorStore {
       return Number(count);
     },
 
-    async insert(doctor, events) {
-      return database
-        .transaction(async (trx: Transaction<Tables>) => {
-          await trx.insertInto('doctors').values(toRow(doctor)).execute();
-          await writeChildren(trx, doctor);
-          await enqueueEvents(database, trx as AnyKysely, events(doctor));
-          return doctor;
-        })
-        .catch(uniqueViolation);
-    },
-
-    async update(next, expectedVersion, events) {
-      return database
-        .transaction(async (trx: Transaction<Tables>) => {
-          if (!(await lockExpectedVersion(trx as AnyKysely, 'doctors', next.id, expectedVersion, 'doctor')))
-            return undefined;
-          const { id: _id, created_at: _created, ...changes } = toRow(next);
-          await trx.updateTable('doctors').set(changes).where('id', '=', next.id).execute();
-          await writeChildren(trx, next);
-          await enqueueEvents(database, trx as AnyKysely, events(next));
-          return next;
-        })
-        .catch(uniqueViolation);
-    },
+    ...writer,
   };
 }

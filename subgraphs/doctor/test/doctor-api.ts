@@ -1,12 +1,7 @@
 import { doctorTopic } from '@hsg/contracts';
 import { silentLogger } from '@hsg/kit';
-import {
-  createOutboxRelay,
-  type EventTransport,
-  eventKitMigrations,
-  type OutboxRelay,
-} from '@hsg/kit/events';
-import { runMigrations, type SqlDatabase } from '@hsg/kit/sql';
+import type { EventTransport } from '@hsg/kit/events';
+import { type RunningSubgraph, serveSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import {
   collectEvents,
   dataOf,
@@ -17,8 +12,7 @@ import {
   waitFor,
 } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, createSqlDoctorStore, doctorMigrations } from '../src/service.ts';
-import type { DoctorStore } from '../src/store.ts';
+import { type DoctorSubgraph, doctorSubgraph } from '../src/subgraph.ts';
 
 const DOCTOR_FIELDS = `id name { given family text } licenseNumber specialties timeZone
   workingHours { weekday start end } consultationFee { amount currency } active version createdAt updatedAt`;
@@ -33,10 +27,8 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
   const logger = silentLogger();
   let origin: string;
   let url: string;
-  let server: ReturnType<typeof createServer>;
-  let relay: OutboxRelay;
+  let doctor: RunningSubgraph<DoctorSubgraph>;
   let transport: EventTransport;
-  let database: SqlDatabase;
   const storeCalls = { findByIds: 0 };
 
   const gql = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
@@ -75,33 +67,26 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
   });
 
   beforeAll(async () => {
-    database = await backend.sql.open(backend.sql.newNamespace());
-    await runMigrations(database, [eventKitMigrations, doctorMigrations]);
     transport = await backend.transport();
-    await transport.ensureTopics([{ topic: doctorTopic }]);
-    relay = createOutboxRelay({ database, transport, logger, pollIntervalMs: 200 });
-    await relay.start();
-    const store = createSqlDoctorStore(database);
-    const counting: DoctorStore = {
-      ...store,
-      findByIds: (ids) => {
-        storeCalls.findByIds += 1;
-        return store.findByIds(ids);
-      },
-    };
-    server = createServer({
-      store: counting,
+    doctor = await startSubgraph(doctorSubgraph, {
+      database: await backend.sql.open(backend.sql.newNamespace()),
+      transport,
       logger,
-      readiness: { outbox: () => relay.state() === 'ready' },
-      clock: () => new Date(),
+      port: 0,
+      instrumentStore: (store) => ({
+        ...store,
+        findByIds: (ids) => {
+          storeCalls.findByIds += 1;
+          return store.findByIds(ids);
+        },
+      }),
     });
-    origin = `http://127.0.0.1:${await server.start(0)}`;
-    url = `${origin}/graphql`;
+    url = doctor.url;
+    origin = new URL(url).origin;
   }, 60_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await relay?.stop();
+    await doctor?.stop();
     await backend.dispose();
   }, 60_000);
 
@@ -396,14 +381,14 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
         status: 200,
         body: { status: 'ok' },
       });
-      await waitFor(() => relay.state() === 'ready');
+      await waitFor(() => doctor.relay.state() === 'ready');
       const ready = await fetch(`${origin}/ready`);
       expect({ status: ready.status, body: await ready.json() }).toEqual({
         status: 200,
         body: { status: 'ready', checks: { outbox: true } },
       });
-      const unready = createServer({
-        store: createSqlDoctorStore(database),
+      const unready = serveSubgraph(doctorSubgraph, {
+        store: doctor.store,
         logger,
         readiness: { store: () => false },
       });

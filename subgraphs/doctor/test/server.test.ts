@@ -1,8 +1,8 @@
 import { silentLogger } from '@hsg/kit';
+import { serveSubgraph } from '@hsg/kit/runtime';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Doctor } from '../src/model.ts';
-import { createServer } from '../src/service.ts';
-import type { DoctorStore } from '../src/store.ts';
+import { type DoctorStore, doctorSubgraph } from '../src/subgraph.ts';
 
 const ok = '0190a9f2-0000-7000-8000-000000000001';
 const broken = '0190a9f2-0000-7000-8000-000000000002';
@@ -36,7 +36,7 @@ const failingStore: DoctorStore = {
 };
 
 describe('doctor server error mapping (mercurius)', () => {
-  const server = createServer({ store: failingStore, logger: silentLogger() });
+  const server = serveSubgraph(doctorSubgraph, { store: failingStore, logger: silentLogger() });
   let url: string;
   const post = async (query: string) => {
     const response = await fetch(url, {

@@ -1,18 +1,9 @@
-import { envFields, parseEnv } from '@hsg/kit';
 import { z } from 'zod';
 
-const schema = z.object({
-  PORT: envFields.port(4101),
-  HOST: envFields.host(),
-  LOG_LEVEL: envFields.logLevel(),
-  DATABASE_URL: envFields.postgresUrl(),
-  /** The Postgres schema holding this service's tables. */
-  DATABASE_SCHEMA: envFields.sqlNamespace('patient'),
-  DATABASE_POOL_SIZE: envFields.poolSize(),
-  KAFKA_BROKERS: envFields.kafkaBrokers(),
-});
+/**
+ * The patient subgraph's own environment: nothing beyond what the kit reads for every subgraph (PORT
+ * 4101, HOST, LOG_LEVEL, DATABASE_URL, DATABASE_SCHEMA `patient`, DATABASE_POOL_SIZE, KAFKA_BROKERS).
+ */
+export const patientSettings = z.object({});
 
-export type PatientEnv = z.output<typeof schema>;
-
-export const parsePatientEnv = (env: Record<string, string | undefined> = process.env): PatientEnv =>
-  parseEnv('patient', schema, env);
+export type PatientSettings = z.output<typeof patientSettings>;

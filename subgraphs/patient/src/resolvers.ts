@@ -1,14 +1,14 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { humanNameText, nameCursor } from '@hsg/kit';
 import { DateScalar, DateTimeScalar } from '@hsg/kit/graphql';
+import type { RequestContext } from '@hsg/kit/runtime';
 import type DataLoader from 'dataloader';
 import type { PatientDomain } from './domain.ts';
 import type { Patient } from './model.ts';
 
-export interface PatientContext {
+export interface PatientContext extends RequestContext {
   /** Batches every patient lookup of one request into one store query. */
   patientLoader: DataLoader<string, Patient | undefined>;
-  traceparent: string | undefined;
 }
 
 /** Thin: arguments in, domain call, shape out. */

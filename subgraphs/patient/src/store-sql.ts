@@ -1,12 +1,5 @@
 import { conflict, likePrefix, nameSearchTokens, nameSortKey } from '@hsg/kit';
-import { enqueueEvents } from '@hsg/kit/events';
-import {
-  type AnyKysely,
-  isUniqueViolation,
-  lockExpectedVersion,
-  type SqlDatabase,
-  violatedConstraint,
-} from '@hsg/kit/sql';
+import { aggregateWriter, isUniqueViolation, type SqlDatabase, violatedConstraint } from '@hsg/kit/sql';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Address, Patient, PatientCursor, PatientFilter } from './model.ts';
 import type { PatientStore } from './store.ts';
@@ -85,6 +78,14 @@ export function createSqlPatientStore(database: SqlDatabase): PatientStore {
     if (tokens.length > 0) await trx.insertInto('patient_name_tokens').values(tokens).execute();
   }
 
+  const writer = aggregateWriter<Patient>(database, {
+    table: 'patients',
+    entity: 'patient',
+    toRow,
+    writeChildren: (trx, patient) => writeTokens(trx as Transaction<Tables>, patient),
+    mapError: uniqueViolation,
+  });
+
   function filtered(filter: PatientFilter) {
     let query = db.selectFrom('patients');
     if (filter.birthDate) query = query.where('birth_date', '=', filter.birthDate);
@@ -146,29 +147,6 @@ export function createSqlPatientStore(database: SqlDatabase): PatientStore {
       return Number(rows[0]?.n);
     },
 
-    async insert(patient, events) {
-      return database
-        .transaction(async (trx: Transaction<Tables>) => {
-          await trx.insertInto('patients').values(toRow(patient)).execute();
-          await writeTokens(trx, patient);
-          await enqueueEvents(database, trx as AnyKysely, events(patient));
-          return patient;
-        })
-        .catch(uniqueViolation);
-    },
-
-    async update(next, expectedVersion, events) {
-      return database
-        .transaction(async (trx: Transaction<Tables>) => {
-          if (!(await lockExpectedVersion(trx as AnyKysely, 'patients', next.id, expectedVersion, 'patient')))
-            return undefined;
-          const { id: _id, created_at: _created, ...changes } = toRow(next);
-          await trx.updateTable('patients').set(changes).where('id', '=', next.id).execute();
-          await writeTokens(trx, next);
-          await enqueueEvents(database, trx as AnyKysely, events(next));
-          return next;
-        })
-        .catch(uniqueViolation);
-    },
+    ...writer,
   };
 }

@@ -1,16 +1,10 @@
 import { patientTopic } from '@hsg/contracts';
 import { silentLogger } from '@hsg/kit';
-import {
-  createOutboxRelay,
-  type EventTransport,
-  eventKitMigrations,
-  type OutboxRelay,
-} from '@hsg/kit/events';
-import { runMigrations } from '@hsg/kit/sql';
+import type { EventTransport } from '@hsg/kit/events';
+import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import { collectEvents, type EventBackend, errorCode, graphqlRequest, uniqueName } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, createSqlPatientStore, patientMigrations } from '../src/service.ts';
-import type { PatientStore } from '../src/store.ts';
+import { type PatientSubgraph, patientSubgraph } from '../src/subgraph.ts';
 
 const PATIENT_FIELDS =
   'id mrn name { given family text } birthDate gender email phone address { line city postalCode country } active version createdAt updatedAt';
@@ -18,10 +12,8 @@ const PATIENT_FIELDS =
 /** The patient subgraph's public contract, run on each store + transport pair (PGlite + log, Postgres + Kafka). */
 export function describePatientApi(makeBackend: () => EventBackend): void {
   const backend = makeBackend();
-  const logger = silentLogger();
   let url: string;
-  let server: ReturnType<typeof createServer>;
-  let relay: OutboxRelay;
+  let patient: RunningSubgraph<PatientSubgraph>;
   let transport: EventTransport;
   const storeCalls = { findByIds: 0 };
 
@@ -44,27 +36,25 @@ export function describePatientApi(makeBackend: () => EventBackend): void {
   });
 
   beforeAll(async () => {
-    const database = await backend.sql.open(backend.sql.newNamespace());
-    await runMigrations(database, [eventKitMigrations, patientMigrations]);
     transport = await backend.transport();
-    await transport.ensureTopics([{ topic: patientTopic }]);
-    relay = createOutboxRelay({ database, transport, logger, pollIntervalMs: 200 });
-    await relay.start();
-    const store = createSqlPatientStore(database);
-    const counting: PatientStore = {
-      ...store,
-      findByIds: (ids) => {
-        storeCalls.findByIds += 1;
-        return store.findByIds(ids);
-      },
-    };
-    server = createServer({ store: counting, logger, clock: () => new Date() });
-    url = `http://127.0.0.1:${await server.start(0)}/graphql`;
+    patient = await startSubgraph(patientSubgraph, {
+      database: await backend.sql.open(backend.sql.newNamespace()),
+      transport,
+      logger: silentLogger(),
+      port: 0,
+      instrumentStore: (store) => ({
+        ...store,
+        findByIds: (ids) => {
+          storeCalls.findByIds += 1;
+          return store.findByIds(ids);
+        },
+      }),
+    });
+    url = patient.url;
   }, 60_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await relay?.stop();
+    await patient?.stop();
     await backend.dispose();
   }, 60_000);
 

@@ -7,4 +7,3 @@ export {
   readBody,
   sendJson,
 } from './server.ts';
-export { type ApolloSubgraphOptions, createApolloSubgraph, traceparentOf } from './subgraph.ts';

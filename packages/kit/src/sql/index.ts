@@ -17,4 +17,4 @@ export {
   type SqlDatabase,
   type SqlDialect,
 } from './types.ts';
-export { lockExpectedVersion } from './versioned.ts';
+export { type AggregateTable, aggregateWriter, type EventsOf, lockExpectedVersion } from './versioned.ts';

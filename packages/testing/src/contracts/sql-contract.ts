@@ -5,6 +5,7 @@ import { isUniqueViolation, runMigrations, type SqlDatabase, violatedConstraint 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import type { SqlBackend } from '../databases.ts';
+import { setupTimeoutMs } from '../timeouts.ts';
 import { waitFor } from '../wait.ts';
 
 const thingsTable = {
@@ -38,13 +39,13 @@ export function describeSqlContract(makeBackend: () => SqlBackend): void {
       'create table counter (n int not null);\ninsert into counter values (0);',
     );
     await runMigrations(database, [{ name: 'contract', dir: migrationsDir }]);
-  });
+  }, setupTimeoutMs);
 
   afterAll(async () => {
     for (const db of opened) await db.close();
     await backend.dispose();
     await rm(migrationsDir, { recursive: true, force: true });
-  });
+  }, setupTimeoutMs);
 
   describe(`SQL driver contract: ${backend.name}`, () => {
     it('decodes column types identically (bigint number, date text, timestamp Date, json object, boolean)', async () => {

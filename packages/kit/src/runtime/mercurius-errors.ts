@@ -1,6 +1,6 @@
-import { formatGraphQLError } from '@hsg/kit/http';
 import { type ExecutionResult, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { formatGraphQLError } from '../http/graphql.ts';
 
 interface Formatted {
   statusCode: number;

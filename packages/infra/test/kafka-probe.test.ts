@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, expect, it } from '@jest/globals';
-import { isKafkaServing, kafkaBrokerCount } from './kafka-probe.ts';
+import { isKafkaServing, kafkaBrokerCount } from '../src/kafka-probe.ts';
 
 let server: net.Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { composeSupergraph, loadSupergraphSdl } from './index.ts';
+import { composeSupergraph, loadSupergraphSdl } from '../src/index.ts';
 
 describe('the committed supergraph', () => {
   it('composes without errors or unaccepted hints and matches schema/supergraph.graphql', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { type GraphQLResponse, retryUnavailable } from './graphql.ts';
+import { type GraphQLResponse, retryUnavailable } from '../src/graphql.ts';
 
 const unavailable: GraphQLResponse = {
   errors: [{ message: 'not yet', extensions: { code: 'UNAVAILABLE' } }],

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { infraEnv, infraPorts } from './config.ts';
+import { infraEnv, infraPorts } from '../src/config.ts';
 
 const KEYS = ['DATABASE_URL', 'MYSQL_URL', 'MONGO_URL', 'KAFKA_BROKERS', 'INFRA_PG_PORT', 'INFRA_KAFKA_PORT'];
 const saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from '@jest/globals';
-import { type KafkaBroker, startKafkaBroker } from './kafka-broker.ts';
-import { isKafkaServing } from './kafka-probe.ts';
-import { isPortFree } from './net.ts';
+import { type KafkaBroker, startKafkaBroker } from '../src/kafka-broker.ts';
+import { isKafkaServing } from '../src/kafka-probe.ts';
+import { isPortFree } from '../src/net.ts';
 
 let dir = '';
 let broker: KafkaBroker | undefined;

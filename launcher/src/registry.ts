@@ -1,0 +1,101 @@
+/**
+ * The system's parts, once. The embedded launcher, the real launcher, the e2e systems, the benchmarks and
+ * `npm run compose` (which writes supergraph.yaml) read this; a test checks it against supergraph.yaml
+ * and docker-compose.yml. Adding a subgraph: its own folder, an entry here, and its compose service.
+ */
+import type { AppointmentSubgraph } from '@hsg/appointment';
+import type { DoctorSubgraph } from '@hsg/doctor';
+import type { AnySubgraph } from '@hsg/kit/runtime';
+import type { PatientSubgraph } from '@hsg/patient';
+
+export type PartKind = 'subgraph' | 'router' | 'worker' | 'bridge';
+export type StoreKind = 'postgres' | 'mysql' | 'mongo';
+
+/** A store a part owns: a Postgres schema, or a MySQL/Mongo database, named `namespace`. */
+export interface PartStore {
+  kind: StoreKind;
+  namespace: string;
+}
+
+export interface Part {
+  name: string;
+  kind: PartKind;
+  /** Its default port (the README's, compose's); every run mode may move it. */
+  port: number;
+  stores: PartStore[];
+  /** The script real mode runs as this part's own process (relative to the repository root). */
+  main: string;
+}
+
+export interface SubgraphPart<Definition extends AnySubgraph = AnySubgraph> extends Part {
+  kind: 'subgraph';
+  /** Its SDL, as composed into the supergraph. */
+  schemaFile: string;
+  /** The subgraph's definition (loaded on demand: real mode's launcher never needs the code). */
+  load(): Promise<Definition>;
+}
+
+function subgraph<Definition extends AnySubgraph>(
+  name: string,
+  port: number,
+  store: 'postgres' | 'mysql',
+  load: () => Promise<Definition>,
+): SubgraphPart<Definition> {
+  return {
+    name,
+    kind: 'subgraph',
+    port,
+    stores: [{ kind: store, namespace: name }],
+    main: `subgraphs/${name}/src/index.ts`,
+    schemaFile: `subgraphs/${name}/src/schema.graphql`,
+    load,
+  };
+}
+
+/** The subgraphs, in start order (a part's events' consumers after it is fine either way). */
+export const subgraphs: {
+  patient: SubgraphPart<PatientSubgraph>;
+  doctor: SubgraphPart<DoctorSubgraph>;
+  appointment: SubgraphPart<AppointmentSubgraph>;
+} = {
+  patient: subgraph('patient', 4101, 'postgres', async () => (await import('@hsg/patient')).patientSubgraph),
+  doctor: subgraph('doctor', 4102, 'mysql', async () => (await import('@hsg/doctor')).doctorSubgraph),
+  appointment: subgraph(
+    'appointment',
+    4103,
+    'postgres',
+    async () => (await import('@hsg/appointment')).appointmentSubgraph,
+  ),
+};
+
+export type SubgraphName = keyof typeof subgraphs;
+export type SubgraphDefinitionOf<Name extends SubgraphName> = Awaited<
+  ReturnType<(typeof subgraphs)[Name]['load']>
+>;
+
+export const router: Part = {
+  name: 'router',
+  kind: 'router',
+  port: 4000,
+  stores: [],
+  main: 'router/src/index.ts',
+};
+
+/** Every part, subgraphs first (the router starts last and stops first). */
+export const parts: Part[] = [...Object.values(subgraphs), router];
+
+export const subgraphParts = (): SubgraphPart[] => Object.values(subgraphs);
+
+/** The environment variable that moves a part's port in embedded mode (PORT is the router's). */
+export const portVariable = (part: Part): string =>
+  part.kind === 'router' ? 'PORT' : `${part.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+
+/** The router's per-subgraph URL override (see router/src/env.ts). */
+export const subgraphUrlVariable = (part: Part): string =>
+  `SUBGRAPH_URL_${part.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+
+/** A port per part name; a part left out keeps its default. */
+export type PartPorts = Partial<Record<SubgraphName | 'router', number>>;
+
+/** Port 0 for every part: each binds whatever port is free (in-process runs, which learn their URLs). */
+export const anyPorts = (): PartPorts => Object.fromEntries(parts.map((part) => [part.name, 0]));

@@ -1,0 +1,84 @@
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
+import mercurius from 'mercurius';
+import type { Logger } from 'pino';
+import { apolloRoute, formatGraphQLError } from '../http/graphql.ts';
+import type { RouteHandler } from '../http/server.ts';
+import { formatExecution } from './mercurius-errors.ts';
+
+/** The GraphQL engines a subgraph can be served by; both answer alike (codes, statuses, paths). */
+export type EngineName = 'apollo' | 'mercurius';
+
+export interface EngineOptions<Context> {
+  schema: GraphQLSchema;
+  /** The whole per-request context, built from the raw request. */
+  context: (request: IncomingMessage) => Context;
+  logger: Logger;
+  /** Largest request body the engine reads. */
+  maxBodyBytes: number;
+}
+
+/** A started engine: a handler for the kit's HTTP app, and how to release what it holds. */
+export interface GraphQLEngine {
+  handle: RouteHandler;
+  stop(): Promise<void>;
+}
+
+const reportUnexpected = (logger: Logger, path: unknown) => (cause: unknown) =>
+  logger.error({ err: cause, path }, 'resolver failed');
+
+async function startApollo<Context extends BaseContext>(
+  options: EngineOptions<Context>,
+): Promise<GraphQLEngine> {
+  const apollo = new ApolloServer<Context>({
+    schema: options.schema,
+    formatError: (formatted, error) =>
+      formatGraphQLError(formatted, error, reportUnexpected(options.logger, formatted.path)),
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    logger: options.logger,
+    stopOnTerminationSignals: false, // the process owns the signals and stops things in order
+  });
+  await apollo.start();
+  return {
+    handle: apolloRoute(apollo, async (request) => options.context(request)),
+    stop: () => apollo.stop(),
+  };
+}
+
+/**
+ * mercurius on a fastify instance that never listens itself: the kit's HTTP app hands /graphql requests
+ * to fastify's router, so health, limits and draining are the same code as for Apollo.
+ */
+async function startMercurius<Context>(options: EngineOptions<Context>): Promise<GraphQLEngine> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }), // errors are logged, not requests
+    bodyLimit: options.maxBodyBytes,
+  });
+  // Plain JSON: mercurius' response schema would turn the numeric indexes of error paths into strings,
+  // and the gateway needs them as numbers to place an entity's error.
+  app.setReplySerializer((payload) => JSON.stringify(payload));
+  await app.register(mercurius, {
+    schema: options.schema,
+    context: (request) => options.context(request.raw) as Record<string, unknown>,
+    errorFormatter: (execution) => formatExecution(execution, options.logger),
+    graphiql: false,
+    // As Apollo Server does: a browser's simple GET or form POST cannot run an operation.
+    csrfPrevention: { requiredHeaders: ['x-apollo-operation-name', 'apollo-require-preflight'] },
+  });
+  await app.ready();
+  return {
+    handle: (request, response) => app.routing(request, response),
+    stop: () => app.close(),
+  };
+}
+
+export function startEngine<Context extends BaseContext>(
+  name: EngineName,
+  options: EngineOptions<Context>,
+): Promise<GraphQLEngine> {
+  return name === 'apollo' ? startApollo(options) : startMercurius(options);
+}

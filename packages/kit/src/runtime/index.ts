@@ -1,0 +1,32 @@
+export { type EngineName, type GraphQLEngine, startEngine } from './engines.ts';
+export { entityLoader } from './loaders.ts';
+export { formatExecution } from './mercurius-errors.ts';
+export {
+  parseSubgraphEnv,
+  runSubgraphProcess,
+  type SubgraphProcessEnv,
+  subgraphEnvSchema,
+} from './process.ts';
+export { type RequestContext, requestContextOf, traceparentOf } from './request-context.ts';
+export {
+  type AnySubgraph,
+  type ApiDeps,
+  defineSubgraph,
+  type RunningSubgraph,
+  type StartSubgraphOptions,
+  type SubgraphApi,
+  type SubgraphDefinition,
+  serveSubgraph,
+  settingsOf,
+  startSubgraph,
+  type Worker,
+  type WorkerDeps,
+  type Workers,
+} from './subgraph.ts';
+export {
+  createSubgraphServer,
+  defaultMaxBodyBytes,
+  type ReadinessCheck,
+  type SubgraphServer,
+  type SubgraphServerOptions,
+} from './subgraph-server.ts';

@@ -1,0 +1,16 @@
+import DataLoader from 'dataloader';
+import { isUuid } from '../ids.ts';
+
+/**
+ * Batches every lookup by id of one request into one store call. Ids that cannot exist here (not UUIDs)
+ * never reach the store; they, and ids not found, load as undefined.
+ */
+export function entityLoader<Entity extends { id: string }>(
+  findByIds: (ids: string[]) => Promise<Entity[]>,
+): DataLoader<string, Entity | undefined> {
+  return new DataLoader(async (ids: readonly string[]) => {
+    const found = await findByIds(ids.filter(isUuid).map((id) => id.toLowerCase()));
+    const byId = new Map(found.map((entity) => [entity.id, entity]));
+    return ids.map((id) => byId.get(id.toLowerCase()));
+  });
+}

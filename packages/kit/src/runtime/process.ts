@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { EnvError, envFields, parseEnv } from '../env.ts';
+import { createKafkaTransport } from '../events/kafka.ts';
+import { createLogger } from '../logger.ts';
+import { onShutdown } from '../shutdown.ts';
+import { createMysqlDatabase, createPgDatabase, type SqlDatabase } from '../sql/index.ts';
+import { type AnySubgraph, type RunningSubgraph, startSubgraph } from './subgraph.ts';
+
+/** The variables every subgraph process reads; its store decides how its database is named. */
+export function subgraphEnvSchema(definition: Pick<AnySubgraph, 'name' | 'port' | 'store'>) {
+  const common = {
+    PORT: envFields.port(definition.port),
+    HOST: envFields.host(),
+    LOG_LEVEL: envFields.logLevel(),
+    DATABASE_POOL_SIZE: envFields.poolSize(),
+    KAFKA_BROKERS: envFields.kafkaBrokers(),
+  };
+  return definition.store === 'mysql'
+    ? z.object({
+        ...common,
+        /** The MariaDB/MySQL server, e.g. mysql://app:app@127.0.0.1:53306/app. */
+        DATABASE_URL: envFields.mysqlUrl(),
+        /** The database holding this service's tables (created if missing). */
+        DATABASE_NAME: envFields.sqlNamespace(definition.name),
+      })
+    : z.object({
+        ...common,
+        DATABASE_URL: envFields.postgresUrl(),
+        /** The Postgres schema holding this service's tables. */
+        DATABASE_SCHEMA: envFields.sqlNamespace(definition.name),
+      });
+}
+
+export interface SubgraphProcessEnv<Settings> {
+  PORT: number;
+  HOST: string;
+  LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>>;
+  DATABASE_URL: string;
+  /** DATABASE_SCHEMA (Postgres) or DATABASE_NAME (MySQL). */
+  namespace: string;
+  DATABASE_POOL_SIZE: number;
+  KAFKA_BROKERS: string[];
+  settings: Settings;
+}
+
+/** Parses the kit's variables and the subgraph's own together, reporting every problem at once. */
+export function parseSubgraphEnv<D extends AnySubgraph>(
+  definition: D,
+  env: Record<string, string | undefined> = process.env,
+): SubgraphProcessEnv<D extends { settings: z.ZodType<infer S> } ? S : never> {
+  const problems: string[] = [];
+  const attempt = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof EnvError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const base = attempt(() => parseEnv(definition.name, subgraphEnvSchema(definition), env));
+  const settings = attempt(() => parseEnv(definition.name, definition.settings, env));
+  if (!base || problems.length > 0) throw new EnvError(definition.name, problems);
+  const namespace = 'DATABASE_NAME' in base ? base.DATABASE_NAME : base.DATABASE_SCHEMA;
+  return { ...base, namespace, settings } as unknown as SubgraphProcessEnv<never>;
+}
+
+async function openDatabase(definition: AnySubgraph, env: SubgraphProcessEnv<unknown>): Promise<SqlDatabase> {
+  const options = { url: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE };
+  return definition.store === 'mysql'
+    ? createMysqlDatabase({ ...options, database: env.namespace })
+    : createPgDatabase({ ...options, schema: env.namespace });
+}
+
+/**
+ * Real mode: one subgraph as its own process, configured by the environment. Reads env, connects the
+ * store and Kafka, starts, and on SIGTERM/SIGINT drains and closes in reverse order. A subgraph's
+ * `index.ts` is one call to this.
+ */
+export async function runSubgraphProcess<D extends AnySubgraph>(definition: D): Promise<RunningSubgraph<D>> {
+  const env = parseSubgraphEnv(definition);
+  const logger = createLogger({ service: definition.name, level: env.LOG_LEVEL });
+  const database = await openDatabase(definition, env);
+  const transport = createKafkaTransport({ brokers: env.KAFKA_BROKERS, clientId: definition.name, logger });
+  const close = async () => {
+    await transport.close();
+    await database.close();
+  };
+  let running: RunningSubgraph<D>;
+  try {
+    running = await startSubgraph(definition, {
+      database,
+      transport,
+      logger,
+      port: env.PORT,
+      host: env.HOST,
+      settings: env.settings,
+    });
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  logger.info({ url: running.url }, `${definition.name} subgraph ready`);
+  onShutdown(logger, async () => {
+    await running.stop();
+    await close();
+  });
+  return running;
+}

@@ -1,0 +1,222 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import type { DocumentNode } from 'graphql';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { OutboxRelay } from '../events/outbox.ts';
+import { migrateAndStartOutbox } from '../events/service-outbox.ts';
+import type { ComponentState, EventTransport } from '../events/transport.ts';
+import type { MigrationSource, SqlDatabase } from '../sql/index.ts';
+import type { EngineName } from './engines.ts';
+import type { RequestContext } from './request-context.ts';
+import { createSubgraphServer, type ReadinessCheck } from './subgraph-server.ts';
+
+/** Something a subgraph runs beside its API (an event consumer, a job, a listener): started first, stopped last. */
+export interface Worker {
+  start(): Promise<void> | void;
+  stop(): Promise<void>;
+  /** When present, the subgraph is ready only while this says 'ready'. */
+  state?(): ComponentState;
+}
+
+export type Workers = Record<string, Worker>;
+
+/** What a subgraph's background parts are built from. */
+export interface WorkerDeps<Store, Settings> {
+  database: SqlDatabase;
+  transport: EventTransport;
+  store: Store;
+  logger: Logger;
+  clock: () => Date;
+  settings: Settings;
+}
+
+/** What a subgraph's API is built from: no database or transport, so it can be served over any store. */
+export interface ApiDeps<Store, Settings, W extends Workers> {
+  store: Store;
+  logger: Logger;
+  clock: () => Date;
+  settings: Settings;
+  workers: W;
+}
+
+export interface SubgraphApi<Context extends RequestContext, Exposed> {
+  resolvers: GraphQLResolverMap<Context>;
+  /** The subgraph's own part of each request's context (its DataLoaders). */
+  context: (request: RequestContext) => Omit<Context, keyof RequestContext>;
+  /** What the running subgraph offers the launcher and tests (its domain, its store). */
+  exposed: Exposed;
+}
+
+/**
+ * Everything that makes one subgraph, declared once. The kit does the wiring: migrations, the outbox
+ * relay, topics, workers, the server on the chosen engine, readiness, the process and its shutdown.
+ */
+export interface SubgraphDefinition<
+  Store,
+  Settings,
+  W extends Workers,
+  Context extends RequestContext,
+  Exposed,
+> {
+  name: string;
+  engine: EngineName;
+  /** Where it listens when nothing else says (the launcher gives every part its port from the registry). */
+  port: number;
+  /** Its store in real mode; embedded mode runs both on PGlite (Postgres dialect). */
+  store: 'postgres' | 'mysql';
+  typeDefs: DocumentNode;
+  migrations: MigrationSource[];
+  /** Every topic it produces to or consumes from: created at start, so consumers can subscribe early. */
+  topics: string[];
+  /** Its own environment variables (beyond the kit's PORT, HOST, LOG_LEVEL, DATABASE_*, KAFKA_BROKERS). */
+  settings: z.ZodType<Settings>;
+  createStore(database: SqlDatabase): Store;
+  createWorkers?(deps: WorkerDeps<Store, Settings>): Promise<W> | W;
+  createApi(deps: ApiDeps<Store, Settings, W>): SubgraphApi<Context, Exposed>;
+}
+
+/** Declares a subgraph (an identity function that lets TypeScript infer and check the pieces together). */
+export function defineSubgraph<Store, Settings, W extends Workers, Context extends RequestContext, Exposed>(
+  definition: SubgraphDefinition<Store, Settings, W, Context, Exposed>,
+): SubgraphDefinition<Store, Settings, W, Context, Exposed> {
+  return definition;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a definition of any subgraph, for code that runs them all
+export type AnySubgraph = SubgraphDefinition<any, any, any, any, any>;
+type StoreOf<D> = D extends SubgraphDefinition<infer S, infer _T, infer _W, infer _C, infer _E> ? S : never;
+type SettingsOf<D> =
+  D extends SubgraphDefinition<infer _S, infer T, infer _W, infer _C, infer _E> ? T : never;
+type ExposedOf<D> = D extends SubgraphDefinition<infer _S, infer _T, infer _W, infer _C, infer E> ? E : never;
+type WorkersOf<D> = D extends SubgraphDefinition<infer _S, infer _T, infer W, infer _C, infer _E> ? W : never;
+
+/** The settings with every variable at its default, then the overrides. */
+export function settingsOf<D extends AnySubgraph>(definition: D, overrides: Partial<SettingsOf<D>> = {}) {
+  return { ...definition.settings.parse({}), ...overrides } as SettingsOf<D>;
+}
+
+export interface StartSubgraphOptions<D extends AnySubgraph> {
+  database: SqlDatabase;
+  transport: EventTransport;
+  logger: Logger;
+  /** 0 = any free port. */
+  port: number;
+  host?: string;
+  clock?: () => Date;
+  /** Overrides of the subgraph's own settings; the rest take their defaults. */
+  settings?: Partial<SettingsOf<D>>;
+  /** Wraps the store the subgraph uses, e.g. to count calls in tests. */
+  instrumentStore?: (store: StoreOf<D>) => StoreOf<D>;
+}
+
+export type RunningSubgraph<D extends AnySubgraph> = ExposedOf<D> & {
+  name: string;
+  url: string;
+  port: number;
+  workers: WorkersOf<D>;
+  /** The outbox relay publishing its events. */
+  relay: OutboxRelay;
+  /** Stops taking requests, then the workers, then lets the relay publish what is pending. */
+  stop(graceMs?: number): Promise<void>;
+};
+
+/**
+ * Starts a subgraph over a database and a transport: the same wiring runs as its own process (real mode)
+ * and inside the single embedded process. Order: migrate and relay, workers, then the server; stopping
+ * runs the other way.
+ */
+export async function startSubgraph<D extends AnySubgraph>(
+  definition: D,
+  options: StartSubgraphOptions<D>,
+): Promise<RunningSubgraph<D>> {
+  const { database, transport, logger, host = '127.0.0.1' } = options;
+  const clock = options.clock ?? (() => new Date());
+  const settings = settingsOf(definition, options.settings);
+  const relay = await migrateAndStartOutbox({
+    database,
+    transport,
+    logger,
+    migrations: definition.migrations,
+    topics: definition.topics,
+  });
+  const started: Worker[] = [];
+  const stopWorkers = async () => {
+    for (const worker of started.reverse()) await worker.stop();
+  };
+  try {
+    const created = options.instrumentStore ?? ((store: StoreOf<D>) => store);
+    const store = created(definition.createStore(database));
+    const workers = ((await definition.createWorkers?.({
+      database,
+      transport,
+      store,
+      logger,
+      clock,
+      settings,
+    })) ?? {}) as WorkersOf<D>;
+    for (const worker of Object.values(workers) as Worker[]) {
+      await worker.start();
+      started.push(worker);
+    }
+    const api = definition.createApi({ store, logger, clock, settings, workers });
+    const readiness: Record<string, ReadinessCheck> = { outbox: () => relay.state() === 'ready' };
+    for (const [name, worker] of Object.entries(workers) as Array<[string, Worker]>) {
+      const state = worker.state?.bind(worker);
+      if (state) readiness[name] = () => state() === 'ready';
+    }
+    const server = createSubgraphServer({
+      engine: definition.engine,
+      typeDefs: definition.typeDefs,
+      resolvers: api.resolvers,
+      context: api.context,
+      logger,
+      readiness,
+    });
+    const boundPort = await server.start(options.port, host);
+    return {
+      ...(api.exposed as object),
+      name: definition.name,
+      url: `http://${host}:${boundPort}/graphql`,
+      port: boundPort,
+      workers,
+      relay,
+      async stop(graceMs?: number) {
+        await server.stop(graceMs);
+        await stopWorkers();
+        await relay.stop();
+      },
+    } as RunningSubgraph<D>;
+  } catch (error) {
+    await stopWorkers();
+    await relay.stop();
+    throw error;
+  }
+}
+
+export interface ServeSubgraphOptions<D extends AnySubgraph> {
+  store: StoreOf<D>;
+  logger: Logger;
+  clock?: () => Date;
+  settings?: Partial<SettingsOf<D>>;
+  workers?: WorkersOf<D>;
+  readiness?: Record<string, ReadinessCheck>;
+}
+
+/** Only the API over a given store (no migrations, relay or workers): for tests of the server itself. */
+export function serveSubgraph<D extends AnySubgraph>(definition: D, options: ServeSubgraphOptions<D>) {
+  const api = definition.createApi({
+    store: options.store,
+    logger: options.logger,
+    clock: options.clock ?? (() => new Date()),
+    settings: settingsOf(definition, options.settings),
+    workers: options.workers ?? {},
+  });
+  return createSubgraphServer({
+    engine: definition.engine,
+    typeDefs: definition.typeDefs,
+    resolvers: api.resolvers,
+    context: api.context,
+    logger: options.logger,
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+  });
+}
