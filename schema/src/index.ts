@@ -14,3 +14,4 @@ export {
 export function loadSupergraphSdl(path: string = supergraphPath): Promise<string> {
   return readFile(path, 'utf8');
 }
+export { apiSchemaOf } from './api-schema.ts';

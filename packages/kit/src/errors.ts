@@ -84,6 +84,9 @@ const transientCodes = new Set([
   '57P01', // admin_shutdown
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
+  'ER_LOCK_DEADLOCK', // MySQL/MariaDB 1213
+  'ER_LOCK_WAIT_TIMEOUT', // MySQL/MariaDB 1205
+  'ER_CON_COUNT_ERROR', // MySQL/MariaDB too many connections
 ]);
 
 export interface FormattedError {

@@ -1,34 +1,40 @@
-import { pause } from './retry.ts';
-
 /**
- * A level-triggered wake-up: `wake()` ends the current or next `wait()` early. Loops that poll a store use
- * it so a notification (LISTEN/NOTIFY, an in-process append) cuts the poll interval short.
+ * The one wake-up signal: `wake()` (a notification arrived: LISTEN/NOTIFY, an in-process append, a
+ * projection commit) releases every waiter. A waiter first reads `generation()`, then looks at the store,
+ * then `wait(seen, ms)`: a wake that came in between is not lost, because the wait returns at once when the
+ * generation has moved past `seen`. Polling loops use it to cut their interval short; requests waiting for
+ * a projection use it to re-read as soon as something was committed.
  */
 export interface Wakeup {
+  /** Increases on every wake(). */
+  generation(): number;
   wake(): void;
-  wait(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Resolves once the generation moved past `seen` (at once if it already has), after ms, or on abort. */
+  wait(seen: number, ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export function createWakeup(): Wakeup {
-  let pending = false;
-  let current: AbortController | undefined;
+  let generation = 0;
+  const waiters = new Set<() => void>();
   return {
+    generation: () => generation,
     wake() {
-      pending = true;
-      current?.abort();
+      generation += 1;
+      for (const release of [...waiters]) release();
     },
-    async wait(ms, signal) {
-      if (pending || signal?.aborted) {
-        pending = false;
-        return;
-      }
-      current = new AbortController();
-      const onAbort = () => current?.abort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      await pause(ms, current.signal);
-      signal?.removeEventListener('abort', onAbort);
-      current = undefined;
-      pending = false;
+    wait(seen, ms, signal) {
+      if (generation !== seen || signal?.aborted) return Promise.resolve();
+      return new Promise((resolve) => {
+        const release = () => {
+          clearTimeout(timer);
+          waiters.delete(release);
+          signal?.removeEventListener('abort', release);
+          resolve();
+        };
+        const timer = setTimeout(release, ms);
+        waiters.add(release);
+        signal?.addEventListener('abort', release, { once: true });
+      });
     },
   };
 }

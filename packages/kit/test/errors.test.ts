@@ -37,6 +37,7 @@ describe('error catalogue', () => {
   it('tells retriable failures from programming errors', () => {
     expect(isRetriable(new AppError('CONFLICT', 'x', { retriable: true }))).toBe(true);
     expect(isRetriable(Object.assign(new Error('deadlock'), { code: '40P01' }))).toBe(true);
+    expect(isRetriable(Object.assign(new Error('deadlock'), { code: 'ER_LOCK_DEADLOCK' }))).toBe(true);
     expect(isRetriable(Object.assign(new Error('admin shutdown'), { code: '08006' }))).toBe(true);
     expect(isRetriable(Object.assign(new Error('leader not available'), { retriable: true }))).toBe(true);
     expect(isRetriable(new TypeError('undefined is not a function'))).toBe(false);

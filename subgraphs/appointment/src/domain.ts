@@ -5,7 +5,7 @@ import {
   appointmentRescheduled,
 } from '@hsg/contracts';
 import { conflict, isUuid, notFound, staleVersion } from '@hsg/kit';
-import { type EventDefinition, type OutgoingEvent, outgoing } from '@hsg/kit/events';
+import { type EventDefinition, eventsFrom, type OutgoingEvent } from '@hsg/kit/events';
 import { cursorCodec, validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -38,6 +38,7 @@ export interface ChangeContext {
 
 export const SOURCE = 'urn:hsg:subgraph:appointment';
 const MINUTE = 60_000;
+const event = eventsFrom(SOURCE);
 
 /** An appointment event keyed by the appointment, carrying its snapshot (plus any extra data). */
 export function appointmentEvent<Data>(
@@ -46,10 +47,7 @@ export function appointmentEvent<Data>(
   data: Omit<Data, 'appointment'>,
   traceparent?: string,
 ): OutgoingEvent {
-  return outgoing(definition, {
-    source: SOURCE,
-    subject: appointment.id,
-    data: { ...data, appointment: toSnapshot(appointment) } as Data,
+  return event(definition, appointment.id, { ...data, appointment: toSnapshot(appointment) } as Data, {
     traceparent,
   });
 }

@@ -1,5 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { DateScalar, DateTimeScalar } from '@hsg/kit/graphql';
+import { DateScalar, DateTimeScalar, pageInfoOf } from '@hsg/kit/graphql';
 import type { RequestContext } from '@hsg/kit/runtime';
 import { type AppointmentDomain, appointmentCursor, type BookAppointmentInput, pageArgs } from './domain.ts';
 import type { ConnectionArgs, RequestLoaders } from './loaders.ts';
@@ -11,13 +11,13 @@ export interface AppointmentContext extends RequestContext {
 }
 
 /** totalCount is a function: GraphQL calls it only when the client selected the field. */
-function connection(page: AppointmentPage, totalCount: () => Promise<number>) {
+function connection(
+  page: AppointmentPage,
+  after: string | null | undefined,
+  totalCount: () => Promise<number>,
+) {
   const edges = page.appointments.map((node) => ({ cursor: appointmentCursor.encode(node), node }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-    totalCount,
-  };
+  return { edges, pageInfo: pageInfoOf(edges, page.hasNextPage, after), totalCount };
 }
 
 type Parent = { id: string };
@@ -27,7 +27,7 @@ export function createResolvers(domain: AppointmentDomain): GraphQLResolverMap<A
   const appointmentsOf =
     (parent: 'patient' | 'doctor') =>
     async ({ id }: Parent, args: ConnectionArgs, { loaders }: AppointmentContext) =>
-      connection(await loaders.connections(parent, args).load(id), () =>
+      connection(await loaders.connections(parent, args).load(id), args.after, () =>
         loaders.counts(parent, args.filter).load(id),
       );
 
@@ -38,7 +38,7 @@ export function createResolvers(domain: AppointmentDomain): GraphQLResolverMap<A
       appointment: (_: unknown, { id }: { id: string }, { loaders }: AppointmentContext) =>
         loaders.appointment.load(id),
       appointments: async (_: unknown, args: ConnectionArgs) =>
-        connection(await domain.list(args.filter, pageArgs(args.first, args.after)), () =>
+        connection(await domain.list(args.filter, pageArgs(args.first, args.after)), args.after, () =>
           domain.count(args.filter),
         ),
     },

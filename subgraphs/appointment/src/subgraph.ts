@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { appointmentTopic, doctorTopic, patientTopic } from '@hsg/contracts';
-import { createEventConsumer } from '@hsg/kit/events';
+import { createWakeup } from '@hsg/kit';
+import { createEventConsumer, sqlInbox, wakeOnNotify } from '@hsg/kit/events';
 import { defineSubgraph, type Worker } from '@hsg/kit/runtime';
 import type { MigrationSource, SqlDatabase } from '@hsg/kit/sql';
 import { parse } from 'graphql';
@@ -9,7 +10,6 @@ import { createAppointmentDomain } from './domain.ts';
 import { appointmentSettings } from './env.ts';
 import { createRequestLoaders } from './loaders.ts';
 import { createNoShowJob } from './no-show.ts';
-import { createProjectionSignal } from './projection-lag.ts';
 import { projectionChannel, projectionSubscriptions } from './projections.ts';
 import { createResolvers } from './resolvers.ts';
 import { createSqlAppointmentStore } from './store-sql.ts';
@@ -43,23 +43,18 @@ export const appointmentSubgraph = defineSubgraph({
   createStore: createSqlAppointmentStore,
   createWorkers({ database, transport, logger, clock, settings }) {
     // Projection commits NOTIFY this channel, so waiting bookings wake at once on every instance.
-    const signal = createProjectionSignal();
+    const signal = createWakeup();
     let unlisten: (() => Promise<void>) | undefined;
     const projectionCommits = {
       signal,
       async start() {
-        unlisten = await database
-          .listen(projectionChannel(database.namespace), () => signal.notify())
-          .catch((error: unknown) => {
-            logger.warn({ err: error }, 'cannot listen for projection commits; bookings poll instead');
-            return undefined;
-          });
+        unlisten = await wakeOnNotify(database, projectionChannel(database.namespace), signal, logger);
       },
       stop: async () => unlisten?.(),
     } satisfies Worker & { signal: unknown };
     const projections = createEventConsumer({
       transport,
-      database,
+      inbox: sqlInbox(database),
       groupId: projectionGroupFor(database),
       subscriptions: projectionSubscriptions({ database, clock }),
       logger: logger.child({ component: 'projections' }),

@@ -1,14 +1,8 @@
-import { AppError } from '@hsg/kit';
+import { AppError, createWakeup } from '@hsg/kit';
 import { describe, expect, it } from '@jest/globals';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import type { Parties } from '../src/model.ts';
-import {
-  assertKnown,
-  awaitParties,
-  createProjectionSignal,
-  type ProjectionLagPolicy,
-  uuidV7Time,
-} from '../src/projection-lag.ts';
+import { assertKnown, awaitParties, type ProjectionLagPolicy } from '../src/projection-lag.ts';
 import type { AppointmentStore } from '../src/store.ts';
 
 const now = new Date('2026-03-02T06:00:00Z');
@@ -20,7 +14,7 @@ const policy = (overrides: Partial<ProjectionLagPolicy> = {}): ProjectionLagPoli
   waitMs: 20,
   graceMs: 5 * 60_000,
   consumerReady: () => true,
-  signal: createProjectionSignal(),
+  signal: createWakeup(),
   ...overrides,
 });
 
@@ -41,17 +35,6 @@ function storeOf(projected: Parties): AppointmentStore {
     findParties: async () => ({ ...projected }),
   } as Partial<AppointmentStore> as AppointmentStore;
 }
-
-describe('the creation time of a UUIDv7', () => {
-  it('is read from its first 48 bits', () => {
-    expect(uuidV7Time(uuidv7({ msecs: now.getTime() }))).toBe(now.getTime());
-  });
-
-  it('is undefined for other UUID versions and other strings', () => {
-    expect(uuidV7Time(uuidv4())).toBeUndefined();
-    expect(uuidV7Time('not-a-uuid')).toBeUndefined();
-  });
-});
 
 describe('a party missing from the projections', () => {
   const minted = (agoMs: number) => uuidv7({ msecs: now.getTime() - agoMs });
@@ -109,7 +92,7 @@ describe('waiting for the projections', () => {
     const waiting = awaitParties(storeOf(projected), ids, lag);
     await new Promise((resolve) => setImmediate(resolve));
     projected.patient = patient;
-    lag.signal.notify();
+    lag.signal.wake();
     expect(await waiting).toEqual({ patient, doctor });
   });
 
@@ -125,17 +108,5 @@ describe('waiting for the projections', () => {
       patient,
       doctor,
     });
-  });
-});
-
-describe('the projection signal', () => {
-  it('releases every waiter on a commit, and a waiter that saw an older generation at once', async () => {
-    const signal = createProjectionSignal();
-    const seen = signal.generation();
-    const waiters = [signal.wait(seen, 60_000), signal.wait(seen, 60_000)];
-    signal.notify();
-    await Promise.all(waiters);
-    await signal.wait(seen, 60_000); // the generation moved on since `seen`
-    expect(signal.generation()).toBe(seen + 1);
   });
 });

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { doctorDeactivated, doctorRegistered, doctorUpdated } from '@hsg/contracts';
 import { isUuid, nameCursor, notFound, staleVersion, validHumanName } from '@hsg/kit';
-import { outgoing } from '@hsg/kit/events';
+import { eventsFrom } from '@hsg/kit/events';
 import { validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -33,7 +33,7 @@ export interface ChangeContext {
   traceparent?: string | undefined;
 }
 
-const SOURCE = 'urn:hsg:subgraph:doctor';
+const event = eventsFrom('urn:hsg:subgraph:doctor');
 
 type Editable = Pick<Doctor, keyof RegisterDoctorInput>;
 
@@ -72,12 +72,7 @@ export function createDoctorDomain(store: DoctorStore, clock: () => Date = () =>
         updatedAt: now,
       };
       return store.insert(doctor, (saved) => [
-        outgoing(doctorRegistered, {
-          source: SOURCE,
-          subject: saved.id,
-          data: { doctor: toSnapshot(saved) },
-          traceparent: context.traceparent,
-        }),
+        event(doctorRegistered, saved.id, { doctor: toSnapshot(saved) }, context),
       ]);
     },
 
@@ -100,12 +95,7 @@ export function createDoctorDomain(store: DoctorStore, clock: () => Date = () =>
       }
       const next: Doctor = { ...current, ...fields, version: expectedVersion + 1, updatedAt: clock() };
       const saved = await store.update(next, expectedVersion, (doctor) => [
-        outgoing(doctorUpdated, {
-          source: SOURCE,
-          subject: doctor.id,
-          data: { doctor: toSnapshot(doctor), changed },
-          traceparent: context.traceparent,
-        }),
+        event(doctorUpdated, doctor.id, { doctor: toSnapshot(doctor), changed }, context),
       ]);
       if (!saved) throw notFound(`No doctor with id ${id}`);
       return saved;
@@ -121,12 +111,12 @@ export function createDoctorDomain(store: DoctorStore, clock: () => Date = () =>
       if (!current.active) return current;
       const next: Doctor = { ...current, active: false, version: current.version + 1, updatedAt: clock() };
       const saved = await store.update(next, current.version, (doctor) => [
-        outgoing(doctorDeactivated, {
-          source: SOURCE,
-          subject: doctor.id,
-          data: { doctor: toSnapshot(doctor), reason: reason?.trim() || null },
-          traceparent: context.traceparent,
-        }),
+        event(
+          doctorDeactivated,
+          doctor.id,
+          { doctor: toSnapshot(doctor), reason: reason?.trim() || null },
+          context,
+        ),
       ]);
       if (!saved) throw notFound(`No doctor with id ${id}`);
       return saved;

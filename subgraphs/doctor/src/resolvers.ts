@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { humanNameText, isUuid, nameCursor } from '@hsg/kit';
-import { DateTimeScalar } from '@hsg/kit/graphql';
+import { DateTimeScalar, pageInfoOf } from '@hsg/kit/graphql';
 import type { RequestContext } from '@hsg/kit/runtime';
 import type DataLoader from 'dataloader';
 import type { DoctorDomain } from './domain.ts';
@@ -30,7 +30,7 @@ export function createResolvers(domain: DoctorDomain): GraphQLResolverMap<Doctor
         }));
         return {
           edges,
-          pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+          pageInfo: pageInfoOf(edges, page.hasNextPage, args.after),
           totalCount: page.totalCount,
         };
       },

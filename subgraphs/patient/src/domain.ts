@@ -1,6 +1,6 @@
 import { patientDeactivated, patientRegistered, patientUpdated } from '@hsg/contracts';
 import { badUserInput, isUuid, nameCursor, notFound, validHumanName } from '@hsg/kit';
-import { outgoing } from '@hsg/kit/events';
+import { eventsFrom } from '@hsg/kit/events';
 import { isCalendarDate, validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -31,7 +31,7 @@ export interface ChangeContext {
   traceparent?: string | undefined;
 }
 
-const SOURCE = 'urn:hsg:subgraph:patient';
+const event = eventsFrom('urn:hsg:subgraph:patient');
 const OLDEST_BIRTH_YEAR = 1880;
 const email = z.email();
 const mrnPattern = /^[A-Z0-9][A-Z0-9-]{2,31}$/;
@@ -115,12 +115,7 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
         updatedAt: now,
       };
       return store.insert(patient, (saved) => [
-        outgoing(patientRegistered, {
-          source: SOURCE,
-          subject: saved.id,
-          data: { patient: toSnapshot(saved) },
-          traceparent: context.traceparent,
-        }),
+        event(patientRegistered, saved.id, { patient: toSnapshot(saved) }, context),
       ]);
     },
 
@@ -140,12 +135,12 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
       if (input.address !== undefined) changes.address = validAddress(input.address);
       const next: Patient = { ...current, ...changes, version: expectedVersion + 1, updatedAt: clock() };
       const saved = await store.update(next, expectedVersion, (patient) => [
-        outgoing(patientUpdated, {
-          source: SOURCE,
-          subject: patient.id,
-          data: { patient: toSnapshot(patient), changed: Object.keys(changes) },
-          traceparent: context.traceparent,
-        }),
+        event(
+          patientUpdated,
+          patient.id,
+          { patient: toSnapshot(patient), changed: Object.keys(changes) },
+          context,
+        ),
       ]);
       if (!saved) throw notFound(`No patient with id ${id}`);
       return saved;
@@ -160,12 +155,12 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
       if (!current.active) return current; // already inactive: nothing changes, no event
       const next: Patient = { ...current, active: false, version: current.version + 1, updatedAt: clock() };
       const saved = await store.update(next, current.version, (patient) => [
-        outgoing(patientDeactivated, {
-          source: SOURCE,
-          subject: patient.id,
-          data: { patient: toSnapshot(patient), reason: reason?.trim() || null },
-          traceparent: context.traceparent,
-        }),
+        event(
+          patientDeactivated,
+          patient.id,
+          { patient: toSnapshot(patient), reason: reason?.trim() || null },
+          context,
+        ),
       ]);
       if (!saved) throw notFound(`No patient with id ${id}`);
       return saved;

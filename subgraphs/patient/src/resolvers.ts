@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { humanNameText, nameCursor } from '@hsg/kit';
-import { DateScalar, DateTimeScalar } from '@hsg/kit/graphql';
+import { DateScalar, DateTimeScalar, pageInfoOf } from '@hsg/kit/graphql';
 import type { RequestContext } from '@hsg/kit/runtime';
 import type DataLoader from 'dataloader';
 import type { PatientDomain } from './domain.ts';
@@ -31,7 +31,7 @@ export function createResolvers(domain: PatientDomain): GraphQLResolverMap<Patie
         }));
         return {
           edges,
-          pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+          pageInfo: pageInfoOf(edges, page.hasNextPage, args.after),
           totalCount: page.totalCount,
         };
       },

@@ -138,19 +138,26 @@ export function describePatientApi(makeBackend: () => EventBackend): void {
       const page = (after: string | null) =>
         gql(
           `query ($name: String!, $after: String) { patients(filter: { name: $name }, first: 3, after: $after) {
-             totalCount edges { cursor node { name { given } } } pageInfo { hasNextPage endCursor } } }`,
+             totalCount edges { cursor node { name { given } } }
+             pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
           { name: family.toLowerCase().slice(0, 8), after },
         );
       type Page = {
         totalCount: number;
-        edges: Array<{ node: { name: { given: string[] } } }>;
-        pageInfo: { hasNextPage: boolean; endCursor: string };
+        edges: Array<{ cursor: string; node: { name: { given: string[] } } }>;
+        pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string; endCursor: string };
       };
       const seen: string[] = [];
       let after: string | null = null;
       for (let index = 0; index < 5; index++) {
         const result = (await page(after)).data?.patients as Page;
         seen.push(...result.edges.map((edge) => edge.node.name.given[0] ?? ''));
+        // Relay's PageInfo: the first and last cursors of the page, and whether it began after a cursor.
+        expect(result.pageInfo).toMatchObject({
+          hasPreviousPage: after !== null,
+          startCursor: result.edges[0]?.cursor,
+          endCursor: result.edges.at(-1)?.cursor,
+        });
         if (index === 0) {
           expect(result.totalCount).toBe(7);
           await register(ada({ name: { given: ['G0a'], family } })); // sorts before the cursor: must not appear

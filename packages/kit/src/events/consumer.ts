@@ -1,9 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { isRetriable } from '../errors.ts';
 import { backoffDelay, pause } from '../retry.ts';
-import type { AnyKysely, SqlDatabase } from '../sql/types.ts';
+import type { SqlDatabase } from '../sql/types.ts';
 import { type CloudEvent, decodeEnvelope, type EventDefinition, summarize } from './envelope.ts';
+import { type Inbox, type SqlUnit, sqlInbox } from './inbox.ts';
 import {
   type ComponentState,
   type ConsumedBatch,
@@ -13,16 +13,18 @@ import {
   type EventTransport,
 } from './transport.ts';
 
-/** Applies one event's effect inside the transaction that also records the event as processed. */
-// biome-ignore lint/suspicious/noExplicitAny: handlers type their own tables
-export type EventHandler<Data> = (event: CloudEvent<Data>, trx: Transaction<any>) => Promise<void>;
+/**
+ * Applies one event's effect through the inbox's unit of work: for the SQL inbox the transaction that
+ * also records the event as processed (the default), for another inbox whatever it hands out.
+ */
+export type EventHandler<Data, Unit = SqlUnit> = (event: CloudEvent<Data>, unit: Unit) => Promise<void>;
 
-export interface Subscription {
+export interface Subscription<Unit = SqlUnit> {
   definition: EventDefinition;
-  handle: EventHandler<unknown>;
+  handle: EventHandler<unknown, Unit>;
 }
 
-/** Pairs an event definition with its handler, keeping the handler's data type exact. */
+/** Pairs an event definition with its handler, keeping the handler's data type exact (SQL handlers). */
 export function on<Data>(
   definition: EventDefinition<string, Data>,
   handle: EventHandler<Data>,
@@ -30,11 +32,20 @@ export function on<Data>(
   return { definition, handle: handle as EventHandler<unknown> };
 }
 
-export interface EventConsumerOptions {
+/** `on` for handlers of another inbox's unit: `const on = handlersFor<Delivery>()`. */
+export function handlersFor<Unit>() {
+  return <Data>(
+    definition: EventDefinition<string, Data>,
+    handle: EventHandler<Data, Unit>,
+  ): Subscription<Unit> => ({
+    definition,
+    handle: handle as EventHandler<unknown, Unit>,
+  });
+}
+
+interface CommonConsumerOptions {
   transport: EventTransport;
-  database: SqlDatabase;
   groupId: string;
-  subscriptions: Subscription[];
   logger: Logger;
   fromBeginning?: boolean;
   /** Attempts for a retriable failure before the record is dead-lettered. */
@@ -42,6 +53,13 @@ export interface EventConsumerOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
 }
+
+/** `inbox` records what was handled; `database` is shorthand for `inbox: sqlInbox(database)`. */
+export type EventConsumerOptions<Unit = SqlUnit> = CommonConsumerOptions &
+  (
+    | { inbox: Inbox<Unit>; database?: never; subscriptions: Subscription<Unit>[] }
+    | { database: SqlDatabase; inbox?: never; subscriptions: Subscription<SqlUnit>[] }
+  );
 
 export interface ConsumerStats {
   processed: number;
@@ -62,17 +80,19 @@ export interface EventConsumer {
 class StopRequested extends Error {}
 
 /**
- * An idempotent consumer: each event's effect and its id commit in one transaction, so a redelivered event
- * is recognised and skipped; offsets are committed only after. Malformed or invalid records are counted,
- * logged by offset (never by content) and dead-lettered; a handler that keeps failing dead-letters its
- * record and the consumer moves on.
+ * An idempotent consumer: each event's effect and its record commit as one unit in the inbox, so a
+ * redelivered event is recognised and skipped; offsets are committed only after. Malformed or invalid
+ * records are counted, logged by offset (never by content) and dead-lettered; a handler that keeps failing
+ * dead-letters its record and the consumer moves on.
  */
-export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
-  const { transport, database, groupId, logger } = options;
+export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOptions<Unit>): EventConsumer {
+  const { transport, groupId, logger } = options;
+  const inbox = (options.inbox ?? sqlInbox(options.database as SqlDatabase)) as Inbox<Unit>;
+  const subscriptions = options.subscriptions as Subscription<Unit>[];
   const maxAttempts = options.maxAttempts ?? 5;
   const backoff = { initialMs: options.retryInitialMs ?? 200, maxMs: options.retryMaxMs ?? 10_000 };
-  const byType = new Map(options.subscriptions.map((s) => [s.definition.type, s]));
-  const topics = [...new Set(options.subscriptions.map((s) => s.definition.topic))];
+  const byType = new Map(subscriptions.map((s) => [s.definition.type, s]));
+  const topics = [...new Set(subscriptions.map((s) => s.definition.topic))];
   const stats: ConsumerStats = {
     processed: 0,
     duplicates: 0,
@@ -84,12 +104,11 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   const stopping = new AbortController();
   let handle: ConsumerHandle | undefined;
 
-  async function apply(subscription: Subscription, event: CloudEvent): Promise<boolean> {
-    return database.transaction(async (trx) => {
-      if (!(await recordFirstDelivery(database, trx, groupId, event.id))) return false;
-      await subscription.handle(event, trx);
-      return true;
-    });
+  async function apply(subscription: Subscription<Unit>, event: CloudEvent): Promise<boolean> {
+    const outcome = await inbox.deliver({ groupId, eventId: event.id }, (unit) =>
+      subscription.handle(event, unit),
+    );
+    return outcome === 'applied';
   }
 
   async function processRecord(record: ConsumedRecord): Promise<void> {
@@ -204,29 +223,4 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     state: () => handle?.state() ?? 'stopped',
     stats: () => ({ ...stats }),
   };
-}
-
-interface InboxTables {
-  kit_processed_events: { group_id: string; event_id: string };
-}
-
-/** Records the event id for the group; false when it was already there (a redelivery). */
-async function recordFirstDelivery(
-  database: SqlDatabase,
-  trx: AnyKysely,
-  groupId: string,
-  eventId: string,
-): Promise<boolean> {
-  const inbox = (trx as Kysely<InboxTables>)
-    .insertInto('kit_processed_events')
-    .values({ group_id: groupId, event_id: eventId });
-  if (database.dialect === 'mysql') {
-    const [result] = await inbox.ignore().execute();
-    return result?.numInsertedOrUpdatedRows === 1n;
-  }
-  const inserted = await inbox
-    .onConflict((conflict) => conflict.doNothing())
-    .returning('event_id')
-    .execute();
-  return inserted.length === 1;
 }

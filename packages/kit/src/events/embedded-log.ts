@@ -1,12 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import { backoffDelay, pause } from '../retry.ts';
-import { createWakeup } from '../signal.ts';
-import { acquireLease, releaseLease } from '../sql/lease.ts';
 import type { SqlDatabase } from '../sql/types.ts';
+import { createLeasedLoop } from './leased-loop.ts';
 import type {
-  ComponentState,
   ConsumedRecord,
   ConsumeOptions,
   ConsumerHandle,
@@ -128,20 +125,12 @@ export function createEmbeddedLog(options: EmbeddedLogOptions): EventTransport {
     }
   }
 
-  async function consume(consumeOptions: ConsumeOptions): Promise<ConsumerHandle> {
-    const handle = createLogConsumer(consumeOptions);
-    consumers.add(handle);
-    return handle;
-  }
-
-  function createLogConsumer({ groupId, topics, fromBeginning, onBatch }: ConsumeOptions): ConsumerHandle {
-    const member = randomUUID();
-    const lease = `group:${groupId}`;
-    const wakeup = createWakeup();
-    const stopping = new AbortController();
-    let state: ComponentState = 'starting';
-    let unlisten: (() => Promise<void>) | undefined;
-
+  async function consume({
+    groupId,
+    topics,
+    fromBeginning,
+    onBatch,
+  }: ConsumeOptions): Promise<ConsumerHandle> {
     async function committedOffset(topic: string, partition: number): Promise<number> {
       const row = await db
         .selectFrom('log_group_offsets')
@@ -178,12 +167,15 @@ export function createEmbeddedLog(options: EmbeddedLogOptions): EventTransport {
         .execute();
     }
 
-    /** Fetches and hands over one batch per partition; returns how many records it delivered. */
-    async function pollOnce(): Promise<number> {
-      let delivered = 0;
+    /**
+     * Fetches and hands over one batch per partition. 'more' when a partition filled a whole batch (more
+     * may be waiting); otherwise every append since the pass began has woken the loop already.
+     */
+    async function pollOnce(stopping: AbortSignal): Promise<'more' | 'idle'> {
+      let full = false;
       for (const topic of topics) {
         const partitions = await partitionsOf(topic);
-        for (let partition = 0; partition < partitions && !stopping.signal.aborted; partition++) {
+        for (let partition = 0; partition < partitions && !stopping.aborted; partition++) {
           const from = await committedOffset(topic, partition);
           const rows = await db
             .selectFrom('log_records')
@@ -208,60 +200,38 @@ export function createEmbeddedLog(options: EmbeddedLogOptions): EventTransport {
               markProcessed: (record) => {
                 processed = record;
               },
-              isStopping: () => stopping.signal.aborted,
+              isStopping: () => stopping.aborted,
               heartbeat: async () => {},
             });
           } finally {
             if (processed) await commit(topic, partition, processed.offset + 1);
           }
-          delivered += processed ? processed.offset + 1 - from : 0;
+          if (rows.length === maxBatch) full = true;
         }
       }
-      return delivered;
+      return full ? 'more' : 'idle';
     }
 
-    async function run(): Promise<void> {
-      let failures = 0;
-      while (!stopping.signal.aborted) {
-        try {
-          if (!(await acquireLease(database, lease, member, groupLeaseMs))) {
-            await wakeup.wait(groupLeaseMs / 3, stopping.signal); // another member of the group is active
-            continue;
-          }
-          state = 'ready';
-          failures = 0;
-          const delivered = await pollOnce();
-          if (delivered === 0) await wakeup.wait(pollIntervalMs, stopping.signal);
-        } catch (error) {
-          failures += 1;
-          state = 'degraded';
-          logger.warn({ err: error, groupId, failures }, 'embedded log consumer failed; retrying');
-          await pause(backoffDelay(failures, { initialMs: 100, maxMs: 5000 }), stopping.signal);
-        }
-      }
-    }
-
-    let loop: Promise<void> | undefined;
+    // A group has one active member at a time: the lease (the log serves one process).
+    const loop = createLeasedLoop({
+      database,
+      lease: `group:${groupId}`,
+      leaseMs: groupLeaseMs,
+      pollIntervalMs,
+      channel,
+      logger: logger.child({ groupId }),
+      name: 'embedded log consumer',
+      work: pollOnce,
+    });
     const handle: ConsumerHandle = {
-      state: () => state,
+      state: loop.state,
       async stop() {
-        state = 'stopping';
-        stopping.abort();
-        await loop;
-        await unlisten?.();
-        await releaseLease(database, lease, member).catch(() => {});
+        await loop.stop();
         consumers.delete(handle);
-        state = 'stopped';
       },
     };
-    loop = (async () => {
-      try {
-        unlisten = await database.listen(channel, () => wakeup.wake());
-      } catch (error) {
-        logger.warn({ err: error, groupId }, 'embedded log consumer cannot listen; polling only');
-      }
-      await run();
-    })();
+    consumers.add(handle);
+    await loop.start();
     return handle;
   }
 

@@ -1,7 +1,9 @@
 export {
   createEventConsumer,
   type EventConsumer,
+  type EventConsumerOptions,
   type EventHandler,
+  handlersFor,
   on,
   type Subscription,
 } from './consumer.ts';
@@ -16,15 +18,35 @@ export {
   type EventDefinition,
   type NewEvent,
 } from './envelope.ts';
+export { type Delivery, type Inbox, type InboxOutcome, type SqlUnit, sqlInbox } from './inbox.ts';
 export { createKafkaTransport, type KafkaTransportOptions } from './kafka.ts';
+export { createLeasedLoop, type LeasedLoop, type LeasedLoopOptions } from './leased-loop.ts';
+export {
+  type Claim,
+  createMarkerInbox,
+  type InboxMarker,
+  type InboxMarkers,
+  type MarkerInboxOptions,
+  memoryInboxMarkers,
+} from './marker-inbox.ts';
 export { eventKitMigrations, eventLogMigrations } from './migrations.ts';
 export {
   createOutboxRelay,
+  type EventBuilder,
+  type EventCause,
   enqueueEvents,
+  eventsFrom,
   type OutboxRelay,
   type OutgoingEvent,
   outboxChannel,
   outgoing,
 } from './outbox.ts';
+export {
+  awaitProjected,
+  classifyAbsence,
+  defaultRecheckMs,
+  type ProjectionLag,
+  wakeOnNotify,
+} from './projection-lag.ts';
 export { migrateAndStartOutbox } from './service-outbox.ts';
 export * from './transport.ts';

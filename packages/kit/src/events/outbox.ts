@@ -1,9 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Generated, Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { backoffDelay, pause } from '../retry.ts';
-import { createWakeup } from '../signal.ts';
-import { acquireLease, releaseLease } from '../sql/lease.ts';
 import type { AnyKysely, SqlDatabase } from '../sql/types.ts';
 import {
   type CloudEvent,
@@ -12,6 +8,7 @@ import {
   type EventDefinition,
   type NewEvent,
 } from './envelope.ts';
+import { createLeasedLoop } from './leased-loop.ts';
 import type { ComponentState, EventTransport, TransportRecord } from './transport.ts';
 
 export const outboxChannel = (namespace: string): string => `kit_outbox_${namespace}`.slice(0, 63);
@@ -27,6 +24,28 @@ export function outgoing<Type extends string, Data>(
   event: NewEvent<Data>,
 ): OutgoingEvent {
   return { definition: definition as EventDefinition, event: createEvent(definition, event) };
+}
+
+/** What caused a change: its trace context travels into the events the change emits. */
+export interface EventCause {
+  traceparent?: string | undefined;
+}
+
+/**
+ * Builds one producer's events: `definition` names type and topic, `subject` is the aggregate's id (the
+ * partition key), `data` is checked against the definition's schema, `cause` carries the trace context.
+ */
+export type EventBuilder = <Type extends string, Data>(
+  definition: EventDefinition<Type, Data>,
+  subject: string,
+  data: NoInfer<Data>,
+  cause?: EventCause,
+) => OutgoingEvent;
+
+/** The one way a producer builds its events: `const event = eventsFrom('urn:hsg:subgraph:patient')`. */
+export function eventsFrom(source: string): EventBuilder {
+  return (definition, subject, data, cause = {}) =>
+    outgoing(definition, { source, subject, data, traceparent: cause.traceparent });
 }
 
 /**
@@ -99,18 +118,9 @@ export interface OutboxRelay {
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { database, transport, logger } = options;
   const batchSize = options.batchSize ?? 500;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
-  const leaseMs = options.leaseMs ?? 15_000;
   const retentionMs = options.retentionMs ?? 24 * 3600_000;
   const db = database.db as Kysely<OutboxTables>;
-  const owner = randomUUID();
-  const wakeup = createWakeup();
-  const abort = new AbortController();
-  let state: ComponentState = 'stopped';
   let published = 0;
-  let failures = 0;
-  let loop: Promise<void> | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
   let lastCleanup = 0;
 
   async function publishBatch(): Promise<number> {
@@ -151,51 +161,27 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       .execute();
   }
 
-  async function run(): Promise<void> {
-    while (!abort.signal.aborted) {
-      try {
-        if (!(await acquireLease(database, 'outbox-relay', owner, leaseMs))) {
-          state = 'ready'; // another instance publishes; stand by
-          await wakeup.wait(leaseMs / 3, abort.signal);
-          continue;
-        }
-        const count = await publishBatch();
-        if (failures > 0) logger.info({ after: failures }, 'outbox relay recovered');
-        failures = 0;
-        state = 'ready';
-        if (count === batchSize) continue;
-        await cleanup();
-        await wakeup.wait(pollIntervalMs, abort.signal);
-      } catch (error) {
-        failures += 1;
-        state = 'degraded';
-        logger.warn({ err: error, failures }, 'outbox relay could not publish; retrying');
-        await pause(backoffDelay(failures, { initialMs: 100, maxMs: 5000 }), abort.signal);
-      }
-    }
-  }
+  const loop = createLeasedLoop({
+    database,
+    lease: 'outbox-relay',
+    leaseMs: options.leaseMs ?? 15_000,
+    pollIntervalMs: options.pollIntervalMs ?? 1000,
+    channel: outboxChannel(database.namespace),
+    logger,
+    name: 'outbox relay',
+    readyWhileStandingBy: true, // another instance publishes
+    async work() {
+      if ((await publishBatch()) === batchSize) return 'more';
+      await cleanup();
+      return 'idle';
+    },
+  });
 
   return {
-    async start() {
-      state = 'starting';
-      try {
-        unlisten = await database.listen(outboxChannel(database.namespace), () => wakeup.wake());
-      } catch (error) {
-        logger.warn({ err: error }, 'outbox relay cannot listen for notifications; polling only');
-      }
-      loop = run();
-    },
-    async stop() {
-      if (state === 'stopped') return;
-      state = 'stopping';
-      abort.abort();
-      await loop;
-      await unlisten?.();
-      await releaseLease(database, 'outbox-relay', owner).catch(() => {});
-      state = 'stopped';
-    },
-    wake: () => wakeup.wake(),
-    state: () => state,
-    stats: () => ({ published, failures }),
+    start: loop.start,
+    stop: loop.stop,
+    wake: loop.wake,
+    state: loop.state,
+    stats: () => ({ published, failures: loop.failures() }),
   };
 }

@@ -1,2 +1,2 @@
-export { cursorCodec, validPageSize } from './paging.ts';
-export { DateScalar, DateTimeScalar, isCalendarDate } from './scalars.ts';
+export { cursorCodec, type PageInfo, pageInfoOf, validPageSize } from './paging.ts';
+export { DateScalar, DateTimeScalar, isCalendarDate, parseDateTime } from './scalars.ts';

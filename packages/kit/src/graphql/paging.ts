@@ -29,3 +29,28 @@ export function cursorCodec<Cursor>(
     },
   };
 }
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+/**
+ * A Relay connection's PageInfo for a forward page (first/after). hasPreviousPage is true when the page
+ * was asked for after a cursor: the item at that cursor comes before it (the spec lets a forward page say
+ * so without counting).
+ */
+export function pageInfoOf(
+  edges: ReadonlyArray<{ cursor: string }>,
+  hasNextPage: boolean,
+  after: string | null | undefined,
+): PageInfo {
+  return {
+    hasNextPage,
+    hasPreviousPage: typeof after === 'string' && after.length > 0,
+    startCursor: edges[0]?.cursor ?? null,
+    endCursor: edges.at(-1)?.cursor ?? null,
+  };
+}

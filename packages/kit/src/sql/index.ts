@@ -5,7 +5,7 @@ export {
   isUniqueViolation,
   violatedConstraint,
 } from './errors.ts';
-export { acquireLease, releaseLease } from './lease.ts';
+export { acquireLease, createLeaseHolder, type LeaseHolder, releaseLease } from './lease.ts';
 export { type MigrationSource, runMigrations, splitStatements } from './migrate.ts';
 export { createMysqlDatabase, type MysqlDatabaseOptions, withMysqlLock } from './mysql.ts';
 export { createPgDatabase, type PgDatabaseOptions } from './pg.ts';

@@ -35,3 +35,41 @@ export async function acquireLease(
 export async function releaseLease(database: SqlDatabase, name: string, owner: string): Promise<void> {
   await sql`delete from kit_leases where name = ${name} and owner = ${owner}`.execute(database.db);
 }
+
+/** A lease one owner keeps: `hold()` says whether it holds it, renewing only when a renewal is due. */
+export interface LeaseHolder {
+  /**
+   * True when this owner holds the lease for at least two thirds of its ttl from now. Renews (one write)
+   * only once a third of the ttl has passed since the last renewal, not on every call, so a loop can ask
+   * before every pass without writing on every pass.
+   */
+  hold(): Promise<boolean>;
+  /** Gives the lease up at once (another owner may take it on its next try). */
+  release(): Promise<void>;
+}
+
+export function createLeaseHolder(
+  database: SqlDatabase,
+  name: string,
+  owner: string,
+  ttlMs: number,
+): LeaseHolder {
+  const renewEveryMs = ttlMs / 3;
+  // Monotonic time read before the last successful renewal was sent: the server computed the expiry
+  // after that instant, so the lease is ours until at least renewedAt + ttlMs.
+  let renewedAt: number | undefined;
+  return {
+    async hold() {
+      if (renewedAt !== undefined && performance.now() - renewedAt < renewEveryMs) return true;
+      renewedAt = undefined; // until the renewal succeeds nothing is known (it may throw)
+      const sentAt = performance.now();
+      if (!(await acquireLease(database, name, owner, ttlMs))) return false;
+      renewedAt = sentAt;
+      return true;
+    },
+    async release() {
+      renewedAt = undefined;
+      await releaseLease(database, name, owner);
+    },
+  };
+}

@@ -10,6 +10,7 @@ import {
   eventKitMigrations,
   type OutboxRelay,
   on,
+  sqlInbox,
 } from '@hsg/kit/events';
 import { runMigrations, type SqlDatabase } from '@hsg/kit/sql';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -77,7 +78,7 @@ export function describeEventTransportContract(makeBackend: () => EventBackend):
     let applied = 0;
     const consumer: EventConsumer = createEventConsumer({
       transport: eventTransport,
-      database,
+      inbox: sqlInbox(database), // the outage test and the services use the `database` shorthand
       groupId,
       logger,
       maxAttempts: 3,

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { pause } from '../retry.ts';
+import type { Delivery, Inbox, InboxOutcome } from './inbox.ts';
+
+/** A delivery's claim on an event: `owner` is applying it and may be presumed gone after `until` (epoch ms). */
+export interface Claim {
+  readonly owner: string;
+  readonly until: number;
+}
+
+/** The per-(group, event) marker: claimed while an effect is in progress, done once it completed. */
+export type InboxMarker = ({ state: 'claimed' } & Claim) | { state: 'done' };
+
+/**
+ * What an inbox needs from a store without multi-document transactions: single-document atomic
+ * operations on one marker per (group, event id). On MongoDB that is one collection keyed by
+ * `_id: { group, event }`: `claim` is insertOne (on a duplicate key, findOne); `takeOver` is updateOne
+ * with the stale owner and until in the filter; `complete` is updateOne with upsert setting
+ * `state: 'done'`; `release` is deleteOne filtered by the owner and `state: 'claimed'`.
+ */
+export interface InboxMarkers {
+  /** Inserts `claim` unless a marker exists; returns the marker that was there (undefined: inserted). */
+  claim(delivery: Delivery, claim: Claim): Promise<InboxMarker | undefined>;
+  /** Replaces the claim `stale` by `claim`, only if the marker is still exactly `stale`. */
+  takeOver(delivery: Delivery, stale: Claim, claim: Claim): Promise<boolean>;
+  /** Marks the event done: written last, once the effect completed. */
+  complete(delivery: Delivery): Promise<void>;
+  /** Deletes the marker if it is still this claim (the effect failed), so a retry claims afresh. */
+  release(delivery: Delivery, claim: Claim): Promise<void>;
+}
+
+export interface MarkerInboxOptions {
+  /** How long a claim is honoured before another delivery presumes its owner gone and takes over. */
+  claimMs?: number;
+  /** How often a delivery that found another's live claim looks again. */
+  recheckMs?: number;
+}
+
+/**
+ * An inbox for stores with single-document atomicity only (MongoDB without transactions or sessions). The
+ * effect and the record cannot commit together, so the unit is the delivery itself and the protocol is:
+ * claim the marker (one atomic insert; a live claim of another delivery is waited for, an expired one
+ * taken over), apply the effect, and write the marker `done` last. Handlers must therefore make every
+ * write idempotent by the event id (e.g. `updateOne({ _id, applied: { $ne: eventId } }, { $inc, $push })`,
+ * or a version-guarded upsert of a snapshot): if the process dies between an effect and its marker, the
+ * redelivery applies the effect again and the writes absorb it. A failed effect releases its claim and
+ * leaves its completed writes, which the retry's idempotent writes do not repeat.
+ */
+export function createMarkerInbox(markers: InboxMarkers, options: MarkerInboxOptions = {}): Inbox<Delivery> {
+  const claimMs = options.claimMs ?? 30_000;
+  const recheckMs = options.recheckMs ?? 25;
+  return {
+    async deliver(delivery, effect): Promise<InboxOutcome> {
+      const owner = randomUUID();
+      let mine: Claim;
+      for (;;) {
+        mine = { owner, until: Date.now() + claimMs };
+        const existing = await markers.claim(delivery, mine);
+        if (!existing) break;
+        if (existing.state === 'done') return 'duplicate';
+        const left = existing.until - Date.now();
+        if (left <= 0) {
+          if (await markers.takeOver(delivery, existing, mine)) break;
+          continue; // someone else changed it first: look again
+        }
+        await pause(Math.min(recheckMs, left)); // another delivery is applying it: wait for its outcome
+      }
+      try {
+        await effect(delivery);
+      } catch (error) {
+        await markers.release(delivery, mine).catch(() => {});
+        throw error;
+      }
+      await markers.complete(delivery);
+      return 'applied';
+    },
+  };
+}
+
+/**
+ * Markers in memory, with the same single-document atomicity a document store gives (each operation is
+ * one atomic step; operations of concurrent deliveries interleave between them). For tests, and for
+ * consumers whose effects live in the process.
+ */
+export function memoryInboxMarkers(): InboxMarkers & { peek(delivery: Delivery): InboxMarker | undefined } {
+  const markers = new Map<string, InboxMarker>();
+  const key = ({ groupId, eventId }: Delivery) => JSON.stringify([groupId, eventId]);
+  const io = () => new Promise<void>((resolve) => setImmediate(resolve)); // a store round trip
+  const isClaim = (marker: InboxMarker | undefined, claim: Claim) =>
+    marker?.state === 'claimed' && marker.owner === claim.owner && marker.until === claim.until;
+  return {
+    peek: (delivery) => markers.get(key(delivery)),
+    async claim(delivery, claim) {
+      await io();
+      const existing = markers.get(key(delivery));
+      if (existing) return existing;
+      markers.set(key(delivery), { state: 'claimed', ...claim });
+      return undefined;
+    },
+    async takeOver(delivery, stale, claim) {
+      await io();
+      if (!isClaim(markers.get(key(delivery)), stale)) return false;
+      markers.set(key(delivery), { state: 'claimed', ...claim });
+      return true;
+    },
+    async complete(delivery) {
+      await io();
+      markers.set(key(delivery), { state: 'done' });
+    },
+    async release(delivery, claim) {
+      await io();
+      if (isClaim(markers.get(key(delivery)), claim)) markers.delete(key(delivery));
+    },
+  };
+}

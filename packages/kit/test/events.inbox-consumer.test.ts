@@ -1,0 +1,107 @@
+import { AppError, silentLogger } from '@hsg/kit';
+import {
+  type ConsumedBatch,
+  type ConsumedRecord,
+  type ConsumeOptions,
+  createEvent,
+  createEventConsumer,
+  createMarkerInbox,
+  type Delivery,
+  defineEvent,
+  type EventTransport,
+  handlersFor,
+  memoryInboxMarkers,
+  type TransportRecord,
+} from '@hsg/kit/events';
+import { describe, expect, it } from '@jest/globals';
+import { z } from 'zod';
+
+const counted = defineEvent({
+  type: 'test.counted',
+  topic: 'test.counted',
+  data: z.object({ n: z.number().int(), fail: z.number().int().default(0) }),
+});
+
+/** A transport that hands the test's batches to the consumer and keeps what is sent (dead letters). */
+function scriptedTransport() {
+  let consumer: ConsumeOptions | undefined;
+  const sent: TransportRecord[] = [];
+  let offset = 0;
+  const transport: EventTransport = {
+    kind: 'embedded',
+    ensureTopics: async () => {},
+    send: async (records) => void sent.push(...records),
+    consume: async (options) => {
+      consumer = options;
+      return { state: () => 'ready', stop: async () => {} };
+    },
+    close: async () => {},
+  };
+  return {
+    transport,
+    sent,
+    /** Delivers one batch and resolves to the records the consumer marked processed. */
+    async deliver(values: string[]): Promise<ConsumedRecord[]> {
+      const records = values.map((value) => ({
+        topic: counted.topic,
+        partition: 0,
+        offset: offset++,
+        key: 'k',
+        value,
+        headers: {},
+      }));
+      const marked: ConsumedRecord[] = [];
+      const batch: ConsumedBatch = {
+        topic: counted.topic,
+        partition: 0,
+        records,
+        markProcessed: (record) => void marked.push(record),
+        isStopping: () => false,
+        heartbeat: async () => {},
+      };
+      await consumer?.onBatch(batch);
+      return marked;
+    },
+  };
+}
+
+const envelope = (data: { n: number; fail?: number }, id?: string) =>
+  JSON.stringify(
+    createEvent(counted, { source: 'test', subject: 'k', data: { fail: 0, ...data }, ...(id ? { id } : {}) }),
+  );
+
+describe('the idempotent consumer on an inbox without SQL', () => {
+  it('hands handlers the inbox’s unit, applies each event once and retries a transient failure', async () => {
+    const scripted = scriptedTransport();
+    const seen: Array<{ unit: Delivery; n: number }> = [];
+    const failures = new Map<string, number>();
+    const on = handlersFor<Delivery>();
+    const consumer = createEventConsumer({
+      transport: scripted.transport,
+      inbox: createMarkerInbox(memoryInboxMarkers()),
+      groupId: 'analytics',
+      logger: silentLogger(),
+      retryInitialMs: 1,
+      retryMaxMs: 2,
+      subscriptions: [
+        on(counted, async (event, unit) => {
+          const failed = failures.get(event.id) ?? 0;
+          if (failed < event.data.fail) {
+            failures.set(event.id, failed + 1);
+            throw new AppError('UNAVAILABLE', 'transient');
+          }
+          seen.push({ unit, n: event.data.n });
+        }),
+      ],
+    });
+    await consumer.start();
+    const first = envelope({ n: 1 }, '0190a7e0-0000-7000-8000-000000000001');
+    const marked = await scripted.deliver([first, envelope({ n: 2, fail: 2 }), first]);
+    expect(marked).toHaveLength(3);
+    expect(seen.map((entry) => entry.n)).toEqual([1, 2]);
+    expect(seen[0]?.unit).toEqual({ groupId: 'analytics', eventId: '0190a7e0-0000-7000-8000-000000000001' });
+    expect(consumer.stats()).toMatchObject({ processed: 2, duplicates: 1, retries: 2, deadLettered: 0 });
+    expect(scripted.sent).toHaveLength(0);
+    await consumer.stop();
+  });
+});

@@ -1,0 +1,4 @@
+import { pgliteBackend } from '@hsg/testing';
+import { describeInboxContract, sqlInboxBackend } from '@hsg/testing/contracts';
+
+describeInboxContract(sqlInboxBackend(pgliteBackend));

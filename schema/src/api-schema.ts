@@ -1,0 +1,7 @@
+import { Supergraph } from '@apollo/federation-internals';
+import type { GraphQLSchema } from 'graphql';
+
+/** The schema clients see (the supergraph without its join__/link__ machinery): what Sandbox shows. */
+export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
+  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+}
