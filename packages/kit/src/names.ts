@@ -9,6 +9,8 @@ export interface HumanName {
 }
 
 const MAX_PART = 100;
+const MAX_GIVEN = 10;
+const letter = /\p{L}/u;
 
 /** Trimmed parts; blank given names are dropped, at least one must remain; the family name is required. */
 export function validHumanName(name: HumanName, field: string): HumanName {
@@ -19,6 +21,12 @@ export function validHumanName(name: HumanName, field: string): HumanName {
     throw badUserInput(`${field}.given must have at least one non-empty name`, `${field}.given`);
   if ([...given, family].some((part) => part.length > MAX_PART))
     throw badUserInput(`${field} parts must be at most ${MAX_PART} characters`, field);
+  if (given.length > MAX_GIVEN)
+    throw badUserInput(`${field}.given must have at most ${MAX_GIVEN} names`, `${field}.given`);
+  // Zero-width characters, marks or punctuation alone are not a name anyone can be called by.
+  if (!letter.test(family)) throw badUserInput(`${field}.family must contain a letter`, `${field}.family`);
+  if (given.some((part) => !letter.test(part)))
+    throw badUserInput(`${field}.given names must each contain a letter`, `${field}.given`);
   return { given, family };
 }
 

@@ -105,10 +105,50 @@ export function describePatientApi(makeBackend: () => EventBackend): void {
       ['a malformed email', { email: 'not-an-email' }, 'email'],
       ['an empty family name', { name: { given: ['Ada'], family: '  ' } }, 'family'],
       ['no given name', { name: { given: [' '], family: 'Lovelace' } }, 'given'],
+      // Strict input (the kit's, for every argument): no control characters, bounded strings and lists.
+      ['a NUL byte in a name', { name: { given: ['Ada\u0000'], family: 'Lovelace' } }, 'input.name.given[0]'],
+      [
+        'a NUL byte in a city',
+        { address: { line: ['1 Main St'], city: 'Lon\u0000don' } },
+        'input.address.city',
+      ],
+      [
+        'a bidi override in a name',
+        { name: { given: ['Ada'], family: '\u202eecalevol' } },
+        'input.name.family',
+      ],
+      [
+        '10,000 given names',
+        { name: { given: Array(10_000).fill('Ada'), family: 'Lovelace' } },
+        'input.name.given',
+      ],
+      ['an address line of 800 KB', { address: { line: ['x'.repeat(800_000)] } }, 'input.address.line[0]'],
+      ['a family name of zero-width spaces', { name: { given: ['Ada'], family: '\u200b\u200b' } }, 'family'],
+      ['a given name of punctuation only', { name: { given: ['-'], family: 'Lovelace' } }, 'given'],
     ])('rejects %s with BAD_USER_INPUT naming the field', async (_case, overrides, field) => {
       const response = await register(ada(overrides));
       expect(errorCode(response)).toBe('BAD_USER_INPUT');
       expect(response.errors?.[0]?.message).toContain(field);
+    });
+
+    it('refuses a NUL byte or a 100,000-character reason in a lookup, a filter and a deactivation, storing nothing', async () => {
+      const id = await registeredId(ada());
+      const cases = [
+        gql('query ($mrn: String!) { patientByMrn(mrn: $mrn) { id } }', { mrn: 'MRN\u0000' }),
+        gql('query ($name: String!) { patients(filter: { name: $name }) { totalCount } }', {
+          name: 'a\u0000',
+        }),
+        gql('mutation ($id: ID!, $r: String) { deactivatePatient(id: $id, reason: $r) { active } }', {
+          id,
+          r: 'x'.repeat(100_000),
+        }),
+      ];
+      for (const response of await Promise.all(cases)) {
+        expect(errorCode(response)).toBe('BAD_USER_INPUT');
+        expect(response.errors?.[0]?.extensions?.field).toEqual(expect.any(String));
+      }
+      const still = await gql('query ($id: ID!) { patient(id: $id) { active version } }', { id });
+      expect(still.data?.patient).toEqual({ active: true, version: 1 });
     });
 
     it('updates with the current version, and rejects a stale version or an unknown id', async () => {

@@ -8,6 +8,7 @@ export {
   subgraphEnvSchema,
 } from './process.ts';
 export { type RequestContext, requestContextOf, traceparentOf } from './request-context.ts';
+export { assertCleanInput, defaultInputLimits, type InputLimits, withStrictInput } from './strict-input.ts';
 export {
   type AnySubgraph,
   type ApiDeps,

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createHttpApp, type HttpApp, healthRoutes } from '../http/server.ts';
 import { type EngineName, type GraphQLEngine, startEngine } from './engines.ts';
 import { type RequestContext, requestContextOf } from './request-context.ts';
+import { type InputLimits, withStrictInput } from './strict-input.ts';
 
 export type ReadinessCheck = () => boolean | Promise<boolean>;
 
@@ -21,6 +22,8 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   /** Readiness of what the subgraph depends on (outbox relay, consumers). */
   readiness?: Record<string, ReadinessCheck>;
   maxBodyBytes?: number;
+  /** Bounds on every argument's strings and lists (defaults: 1000 characters, 100 items). */
+  inputLimits?: InputLimits;
 }
 
 export interface SubgraphServer {
@@ -40,7 +43,7 @@ export function createSubgraphServer<Context extends RequestContext>(
   // Apollo's resolver map is typed for an unknown context; the caller's is Context.
   const schema = buildSubgraphSchema({
     typeDefs: options.typeDefs,
-    resolvers: options.resolvers as GraphQLResolverMap<unknown>,
+    resolvers: withStrictInput(options.resolvers, options.inputLimits) as GraphQLResolverMap<unknown>,
   });
   let engine: GraphQLEngine | undefined;
   let app: HttpApp | undefined;
