@@ -7,6 +7,8 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export interface ManagedProcess {
   readonly name: string;
   readonly child: ChildProcess;
+  /** Resolves when the process exits on its own (not through stop()), with how it ended. */
+  readonly died: Promise<{ name: string; code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL after graceMs; resolves when the process has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -32,11 +34,19 @@ export function runProcess(
   };
   child.stdout?.on('data', prefix(process.stdout));
   child.stderr?.on('data', prefix(process.stderr));
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const died = new Promise<{ name: string; code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolve({ name, code, signal });
+    }),
+  );
   return {
     name,
     child,
+    died,
     async stop(graceMs = 10_000) {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -82,7 +82,12 @@ export async function startRealMode({ ports = {}, schemaPrefix = '', quiet = fal
     await stop();
     throw error;
   }
-  return { routerUrl: `http://127.0.0.1:${portOf(routerPart)}/graphql`, stop };
+  return {
+    routerUrl: `http://127.0.0.1:${portOf(routerPart)}/graphql`,
+    stop,
+    /** Resolves when any part exits on its own (a crash, a kill -9), naming it. */
+    died: Promise.race(started.map((part) => part.died)),
+  };
 }
 
 /** Drops what a run with this schema prefix stored (tests and benchmarks clean up after themselves). */
@@ -107,12 +112,21 @@ function parseRealEnv(env: Record<string, string | undefined> = process.env) {
     'launcher',
     z.object({
       LOG_LEVEL: envFields.logLevel(),
+      /** Prefixes every schema, database and consumer group (tests run real mode beside others). */
+      STORE_PREFIX: z
+        .string()
+        .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or a lower-case identifier')
+        .default(''),
       ...Object.fromEntries(all.map((part) => [portVariable(part), envFields.port(part.port)])),
     }),
     env,
-  ) as Record<string, unknown> & { LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>> };
+  ) as Record<string, unknown> & {
+    LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>>;
+    STORE_PREFIX: string;
+  };
   return {
     LOG_LEVEL: parsed.LOG_LEVEL,
+    storePrefix: parsed.STORE_PREFIX,
     ports: Object.fromEntries(all.map((part) => [part.name, parsed[portVariable(part)] as number])),
   };
 }
@@ -120,8 +134,14 @@ function parseRealEnv(env: Record<string, string | undefined> = process.env) {
 if (import.meta.main) {
   const env = parseRealEnv();
   const logger = createLogger({ service: 'launcher', level: env.LOG_LEVEL });
-  const system = await startRealMode({ ports: env.ports });
+  const system = await startRealMode({ ports: env.ports, schemaPrefix: env.storePrefix });
   process.stdout.write(`\nThe healthcare supergraph (real mode) is ready: ${system.routerUrl}\n`);
   // The parts stop one after another, each given up to 10 s before SIGKILL: more than the default grace.
   onShutdown(logger, system.stop, 60_000);
+  // A part that dies takes the system down loudly: a half-running graph that looks up is worse.
+  void system.died.then(async ({ name, code, signal }) => {
+    logger.error({ part: name, code, signal }, `${name} exited unexpectedly; stopping every part`);
+    await system.stop();
+    process.exit(1);
+  });
 }

@@ -2,12 +2,16 @@ import type { Logger } from 'pino';
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT, then exits: 0 when it finished, 1 when it failed or took longer
- * than graceMs. Every service's index.ts ends with this.
+ * than graceMs. A second signal while stopping exits at once (an operator's "now"). Every process's
+ * entry point ends with this.
  */
 export function onShutdown(logger: Logger, stop: () => Promise<void>, graceMs = 15_000): void {
   let stopping = false;
   const handle = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal while shutting down; exiting now');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
