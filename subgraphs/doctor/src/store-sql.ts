@@ -1,5 +1,12 @@
 import { conflict, likePrefix, nameSearchTokens, nameSortKey } from '@hsg/kit';
-import { aggregateWriter, isUniqueViolation, type SqlDatabase, violatedConstraint } from '@hsg/kit/sql';
+import {
+  aggregateWriter,
+  countRows,
+  isUniqueViolation,
+  nameKeysetPage,
+  type SqlDatabase,
+  violatedConstraint,
+} from '@hsg/kit/sql';
 import type { ColumnType, Kysely, Selectable, Transaction } from 'kysely';
 import {
   type Doctor,
@@ -135,35 +142,14 @@ export function createSqlDoctorStore(database: SqlDatabase): DoctorStore {
     },
 
     async search(filter, first, after?: DoctorCursor) {
-      let page = filtered(filter).selectAll();
-      if (after) {
-        // Expanded rather than a row comparison: MySQL uses the (sort_name, id) index for this form.
-        page = page.where((eb) =>
-          eb.or([
-            eb('sort_name', '>', after.sortName),
-            eb.and([eb('sort_name', '=', after.sortName), eb('id', '>', after.id)]),
-          ]),
-        );
-      }
-      const rows = await page
-        .orderBy('sort_name')
-        .orderBy('id')
-        .limit(first + 1)
-        .execute();
+      const page = await nameKeysetPage(filtered(filter).selectAll(), first, after, database.dialect);
       return {
-        doctors: rows
-          .slice(0, first)
-          .map((row) => ({ doctor: toDoctor(row), cursor: { sortName: row.sort_name, id: row.id } })),
-        hasNextPage: rows.length > first,
+        doctors: page.rows.map(({ row, cursor }) => ({ doctor: toDoctor(row), cursor })),
+        hasNextPage: page.hasNextPage,
       };
     },
 
-    async count(filter) {
-      const { count } = await filtered(filter)
-        .select((eb) => eb.fn.countAll<number>().as('count'))
-        .executeTakeFirstOrThrow();
-      return Number(count);
-    },
+    count: (filter) => countRows(filtered(filter)),
 
     ...writer,
   };

@@ -11,6 +11,7 @@ import {
   uniqueName,
   waitFor,
 } from '@hsg/testing';
+import { expectBatchedReferences, expectPagingRules } from '@hsg/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type DoctorSubgraph, doctorSubgraph } from '../src/subgraph.ts';
 
@@ -285,32 +286,13 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
       expect(await ids({ name: given.slice(0, 10).toLowerCase(), specialty })).toEqual([active.id]);
     });
 
-    it('rejects a page size outside 1..100 or a cursor it did not issue', async () => {
-      for (const first of [0, 101]) {
-        const response = await gql('query ($first: Int!) { doctors(first: $first) { totalCount } }', {
-          first,
-        });
-        expect(errorCode(response)).toBe('BAD_USER_INPUT');
-        expect(response.errors?.[0]?.message).toContain('first');
-      }
-      const badCursor = await gql('{ doctors(after: "garbage") { totalCount } }');
-      expect(errorCode(badCursor)).toBe('BAD_USER_INPUT');
-      expect(badCursor.errors?.[0]?.message).toContain('after');
-    });
+    it('rejects a page size outside 1..100 or a cursor it did not issue', () =>
+      expectPagingRules(gql, 'doctors'));
 
     it('resolves 1 and 50 doctor references with one store query each', async () => {
       const ids: string[] = [];
       for (let n = 0; n < 50; n++) ids.push((await registered(house())).id);
-      for (const count of [1, 50]) {
-        const before = storeCalls.findByIds;
-        const response = await gql(
-          'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Doctor { id licenseNumber } } }',
-          { r: ids.slice(0, count).map((id) => ({ __typename: 'Doctor', id })) },
-        );
-        const entities = dataOf<Array<{ id: string }>>(response, '_entities');
-        expect(entities.map((doctor) => doctor.id)).toEqual(ids.slice(0, count));
-        expect(storeCalls.findByIds - before).toBe(1);
-      }
+      await expectBatchedReferences(gql, 'Doctor', ids, () => storeCalls.findByIds);
     });
 
     it('answers like the Apollo subgraphs: 200 with the errors once executed, 400 before', async () => {

@@ -1,5 +1,12 @@
 import { conflict, likePrefix, nameSearchTokens, nameSortKey } from '@hsg/kit';
-import { aggregateWriter, isUniqueViolation, type SqlDatabase, violatedConstraint } from '@hsg/kit/sql';
+import {
+  aggregateWriter,
+  countRows,
+  isUniqueViolation,
+  nameKeysetPage,
+  type SqlDatabase,
+  violatedConstraint,
+} from '@hsg/kit/sql';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Address, Patient, PatientCursor, PatientFilter } from './model.ts';
 import type { PatientStore } from './store.ts';
@@ -116,31 +123,14 @@ export function createSqlPatientStore(database: SqlDatabase): PatientStore {
     },
 
     async search(filter, first, after?: PatientCursor) {
-      let page = filtered(filter).selectAll();
-      if (after) {
-        page = page.where((eb) =>
-          eb(eb.refTuple('sort_name', 'id'), '>', eb.tuple(after.sortName, after.id)),
-        );
-      }
-      const rows = await page
-        .orderBy('sort_name')
-        .orderBy('id')
-        .limit(first + 1)
-        .execute();
+      const page = await nameKeysetPage(filtered(filter).selectAll(), first, after, database.dialect);
       return {
-        patients: rows
-          .slice(0, first)
-          .map((row) => ({ patient: toPatient(row), cursor: { sortName: row.sort_name, id: row.id } })),
-        hasNextPage: rows.length > first,
+        patients: page.rows.map(({ row, cursor }) => ({ patient: toPatient(row), cursor })),
+        hasNextPage: page.hasNextPage,
       };
     },
 
-    async count(filter) {
-      const { count } = await filtered(filter)
-        .select((eb) => eb.fn.countAll<number>().as('count'))
-        .executeTakeFirstOrThrow();
-      return Number(count);
-    },
+    count: (filter) => countRows(filtered(filter)),
 
     async nextMrnNumber() {
       const { rows } = await sql<{ n: number }>`select nextval('patient_mrn_seq') as n`.execute(db);

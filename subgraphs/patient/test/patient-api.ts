@@ -3,6 +3,7 @@ import { silentLogger } from '@hsg/kit';
 import type { EventTransport } from '@hsg/kit/events';
 import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import { collectEvents, type EventBackend, errorCode, graphqlRequest, uniqueName } from '@hsg/testing';
+import { expectBatchedReferences, expectPagingRules } from '@hsg/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type PatientSubgraph, patientSubgraph } from '../src/subgraph.ts';
 
@@ -220,31 +221,13 @@ export function describePatientApi(makeBackend: () => EventBackend): void {
         );
       expect(JSON.stringify((await filter(false)).data)).toContain(id);
       expect(JSON.stringify((await filter(true)).data)).not.toContain(id);
-      for (const first of [0, 101]) {
-        const response = await gql('query ($first: Int!) { patients(first: $first) { totalCount } }', {
-          first,
-        });
-        expect(errorCode(response)).toBe('BAD_USER_INPUT');
-        expect(response.errors?.[0]?.message).toContain('first');
-      }
-      const badCursor = await gql('{ patients(after: "garbage") { totalCount } }');
-      expect(errorCode(badCursor)).toBe('BAD_USER_INPUT');
-      expect(badCursor.errors?.[0]?.message).toContain('after');
+      await expectPagingRules(gql, 'patients');
     });
 
     it('resolves 1 and 50 patient references with one store query each', async () => {
       const ids: string[] = [];
       for (let n = 0; n < 50; n++) ids.push(await registeredId(ada()));
-      const entities = (count: number) =>
-        gql('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id } } }', {
-          r: ids.slice(0, count).map((id) => ({ __typename: 'Patient', id })),
-        });
-      for (const count of [1, 50]) {
-        const before = storeCalls.findByIds;
-        const response = await entities(count);
-        expect(response.data?._entities).toHaveLength(count);
-        expect(storeCalls.findByIds - before).toBe(1);
-      }
+      await expectBatchedReferences(gql, 'Patient', ids, () => storeCalls.findByIds);
     });
 
     it('publishes registered, updated and deactivated events as CloudEvents keyed by the patient id', async () => {

@@ -5,6 +5,7 @@ export {
   isUniqueViolation,
   violatedConstraint,
 } from './errors.ts';
+export { countRows, nameKeysetPage } from './keyset.ts';
 export { acquireLease, createLeaseHolder, type LeaseHolder, releaseLease } from './lease.ts';
 export { type MigrationSource, runMigrations, splitStatements } from './migrate.ts';
 export { createMysqlDatabase, type MysqlDatabaseOptions, withMysqlLock } from './mysql.ts';

@@ -8,3 +8,4 @@ export {
   sqlInboxBackend,
 } from './inbox-contract.ts';
 export { describeSqlContract } from './sql-contract.ts';
+export { expectBatchedReferences, expectPagingRules } from './subgraph-checks.ts';
