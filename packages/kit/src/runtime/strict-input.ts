@@ -17,6 +17,7 @@ export const defaultInputLimits: InputLimits = { maxStringLength: 1000, maxListI
  * (NUL among them, which Postgres refuses), DEL, and the bidirectional embedding, override and isolate
  * controls that make text display differently from what it stores.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const forbidden = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/u;
 
 /** Throws BAD_USER_INPUT naming the first argument (as a path, e.g. input.name.given[2]) over a limit. */
