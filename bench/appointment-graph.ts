@@ -8,28 +8,35 @@
  * so many attempts collide; every answer must be a booking or a CONFLICT.
  * Closed loop: C workers, each sending its next operation when the last one answered, for D s after a
  * warm-up → operations/s, p50, p99. Every response is checked; the run aborts on an unexpected one.
+ * Then the day view through the router side by side with stock @apollo/gateway (bench/stock-gateway.ts, its
+ * own process over the same subgraphs): autocannon with C connections, R alternating reps of D s each,
+ * RPS, p50, p99 and each process's CPU ms per request, and the router/stock ratios.
  * Needs `npm run infra -- up`. Usage:
- *   npm run bench:appointments [-- --duration 10 --warmup 2 --connections 20]
+ *   npm run bench:appointments [-- --duration 10 --warmup 2 --connections 20 --reps 3]
  */
 import { parseArgs } from 'node:util';
 import { freePort } from '@hsg/infra';
 import { dataOf, errorCode, graphqlRequest, retryUnavailable, uniqueName } from '@hsg/testing';
 import { dropRealModeStores, startRealMode } from '../launcher/src/real.ts';
+import { childPids, formatVersus, type StockGateway, startStockGateway, versusStock } from './stock.ts';
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '20' },
+    reps: { type: 'string', default: '3' },
   },
 });
 const durationS = Number(values.duration);
 const warmupS = Number(values.warmup);
 const connections = Number(values.connections);
+const reps = Number(values.reps);
 for (const [name, value, least] of [
   ['duration', durationS, 1],
   ['warmup', warmupS, 0],
   ['connections', connections, 1],
+  ['reps', reps, 1],
 ] as const) {
   if (!Number.isInteger(value) || value < least) {
     process.stderr.write(`--${name} must be a whole number ≥ ${least} (got ${values[name]})\n`);
@@ -82,6 +89,8 @@ const ports = {
   doctorPort: await freePort(),
   appointmentPort: await freePort(),
 };
+const stockPort = await freePort();
+let stock: StockGateway | undefined;
 const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
 const schemaPrefix = `${uniqueName('bench')}_`;
 process.stdout.write('starting real mode (router + 3 subgraphs)…\n');
@@ -262,7 +271,41 @@ try {
       `${((outcomes.booked / attempts) * booking.perSecond).toFixed(0)} booked/s, ` +
       `${((outcomes.conflict / attempts) * 100).toFixed(0)}% CONFLICT (${outcomes.booked} booked, ${outcomes.conflict} conflicts incl. warm-up)\n`,
   );
+
+  process.stdout.write('\nstarting the stock gateway over the same subgraphs…\n');
+  stock = await startStockGateway(stockPort, {
+    patient: url(ports.patientPort),
+    doctor: url(ports.doctorPort),
+    appointment: url(ports.appointmentPort),
+  });
+  const nodes = (text: string) => {
+    let count = 0;
+    for (let at = text.indexOf('"node":'); at !== -1; at = text.indexOf('"node":', at + 7)) count++;
+    return count;
+  };
+  const versus = await versusStock(
+    {
+      name: 'day view (50 appts)',
+      body: JSON.stringify({ query: dayViewQuery, variables: window }),
+      verify: (text) =>
+        text.startsWith('{"data":{"appointments":') && !text.includes('"errors"') && nodes(text) === 50,
+    },
+    [
+      { name: 'router', url: router, pid: childPids('router/src/index.ts')[0] ?? 0 },
+      { name: 'stock', url: stock.url, pid: stock.pid },
+    ],
+    { connections, durationS, warmupS, reps },
+    (line) => process.stdout.write(`${line}\n`),
+  );
+  process.stdout.write(
+    `\n${formatVersus(
+      versus,
+      `router vs stock @apollo/gateway (startStandaloneServer, node-fetch keep-alive agent), same subgraphs, ` +
+        `autocannon: ${connections} connections × ${durationS} s, ${reps} alternating reps after ${warmupS} s warm-up each`,
+    )}`,
+  );
 } finally {
+  await stock?.stop();
   await system.stop();
   await dropRealModeStores(schemaPrefix);
 }

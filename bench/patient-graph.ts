@@ -6,16 +6,31 @@
  * Unloaded: 1 connection, requests one after another → p50, p99 (the target: router p50 ≤ 2 ms).
  * Every response must be a 200 with data and no `errors`; the run aborts otherwise.
  * Also prints who burnt the CPU during each loaded run (router, patient, postgres, autocannon; from /proc).
+ * Then patient(id) through the router side by side with stock @apollo/gateway (bench/stock-gateway.ts, its
+ * own process over the same subgraphs): R alternating loaded reps each, RPS, p50, p99 and each process's
+ * CPU ms per request, and the router/stock ratios.
  * Needs `npm run infra -- up`. Usage:
- *   npm run bench:patient [-- --duration 10 --warmup 3 --connections 20 --sequential 500 --patients 200]
+ *   npm run bench:patient [-- --duration 10 --warmup 3 --connections 20 --sequential 500 --patients 200 --reps 3]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { freePort } from '@hsg/infra';
 import { uniqueName } from '@hsg/testing';
-import autocannon from 'autocannon';
 import { dropRealModeStores, startRealMode } from '../launcher/src/real.ts';
+import {
+  cannon,
+  childPids,
+  clockTicks,
+  formatVersus,
+  type Operation,
+  percentile,
+  processTicks,
+  type Rep,
+  type StockGateway,
+  startStockGateway,
+  versusStock,
+} from './stock.ts';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +39,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '20' },
     sequential: { type: 'string', default: '500' },
     patients: { type: 'string', default: '200' },
+    reps: { type: 'string', default: '3' },
   },
 });
 const durationS = Number(values.duration);
@@ -31,12 +47,14 @@ const warmupS = Number(values.warmup);
 const connections = Number(values.connections);
 const sequential = Number(values.sequential);
 const patientCount = Number(values.patients);
+const reps = Number(values.reps);
 for (const [name, value, least] of [
   ['duration', durationS, 1],
   ['warmup', warmupS, 0],
   ['connections', connections, 1],
   ['sequential', sequential, 10],
   ['patients', patientCount, 20],
+  ['reps', reps, 1],
 ] as const) {
   if (!Number.isInteger(value) || value < least) {
     process.stderr.write(`--${name} must be a whole number ≥ ${least} (got ${values[name]})\n`);
@@ -53,12 +71,9 @@ const familyPrefix = 'Quill';
 const familyNames = ['Quillan', 'Quillby', 'Quillet', 'Quillon', 'Quillard', 'Quillmore', 'Quillsey'];
 const genders = ['FEMALE', 'MALE', 'OTHER', 'UNKNOWN'] as const;
 
-interface Operation {
-  name: string;
-  body: string;
-  /** A substring every correct response body contains. */
-  marker: string;
-}
+/** A response is right when it is a 200 with data, no `errors`, and contains `marker`. */
+const answers = (marker: string) => (text: string) =>
+  text.startsWith('{"data":{') && !text.includes('"errors"') && text.includes(marker);
 
 interface Measured {
   operation: string;
@@ -70,9 +85,6 @@ interface Measured {
   idleP99: number;
   cpu: CpuShare | undefined;
 }
-
-const percentile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 async function post<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch(url, {
@@ -108,57 +120,8 @@ async function seed(routerUrl: string): Promise<string[]> {
   return ids;
 }
 
-/** One autocannon run; latencies come from its per-response event (float ms; its histogram keeps whole ms). */
-function cannon(
-  url: string,
-  operation: Operation,
-  load: { connections: number; duration?: number; amount?: number },
-): Promise<{ result: autocannon.Result; latencies: number[] }> {
-  let badBody: string | undefined;
-  const latencies: number[] = [];
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: operation.body,
-        connections: load.connections,
-        pipelining: 1,
-        ...(load.amount ? { amount: load.amount } : { duration: load.duration ?? 1 }),
-        verifyBody: (body) => {
-          const text = String(body);
-          const ok =
-            text.startsWith('{"data":{') && !text.includes('"errors"') && text.includes(operation.marker);
-          if (!ok) badBody ??= text;
-          return ok;
-        },
-      },
-      (error, result) => {
-        if (error) return reject(error);
-        const failed = result.errors + result.non2xx + result.mismatches;
-        if (failed > 0 || result['2xx'] === 0) {
-          return reject(
-            new Error(
-              `${operation.name} at ${url}: of ${result['2xx'] + result.non2xx} responses, ${result.non2xx} not 2xx and ` +
-                `${result.mismatches} with errors or without the expected data; ${result.errors} connection errors ` +
-                `(${result.timeouts} timeouts)` +
-                (badBody ? `; first bad body: ${badBody.slice(0, 500)}` : ''),
-            ),
-          );
-        }
-        resolve({ result, latencies });
-      },
-    );
-    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-      if (statusCode === 200) latencies.push(responseTime);
-    });
-  });
-}
-
 // --- CPU accounting from /proc (Linux): who burnt the cores during a loaded run ---------------------------
 
-const clockTicks = 100; // USER_HZ on Linux
 const hasProc = (() => {
   try {
     readFileSync('/proc/stat');
@@ -175,16 +138,6 @@ interface CpuShare {
   postgres: number;
   bench: number;
   other: number;
-}
-
-function processTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return undefined;
-  }
 }
 
 function readProc(pid: string, file: string): string {
@@ -270,7 +223,10 @@ function cpuShare(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<type
 
 // --- the run ------------------------------------------------------------------------------------------------
 
-async function measureAll(routerUrl: string, patientUrl: string): Promise<Measured[]> {
+async function measureAll(
+  routerUrl: string,
+  patientUrl: string,
+): Promise<{ measured: Measured[]; versus: Rep[] }> {
   process.stderr.write(`seeding ${patientCount} patients through the router…\n`);
   const ids = await seed(routerUrl);
   const fixedId = ids[0] ?? '';
@@ -281,14 +237,14 @@ async function measureAll(routerUrl: string, patientUrl: string): Promise<Measur
         query: 'query ($id: ID!) { patient(id: $id) { id mrn name { text } birthDate gender active } }',
         variables: { id: fixedId },
       }),
-      marker: `"id":"${fixedId}"`,
+      verify: answers(`"id":"${fixedId}"`),
     },
     {
       name: 'search 20',
       body: JSON.stringify({
         query: `{ patients(filter: { name: "${familyPrefix}" }, first: 20) { totalCount edges { node { id mrn name { text } birthDate } } } }`,
       }),
-      marker: `"totalCount":${patientCount}`,
+      verify: answers(`"totalCount":${patientCount}`),
     },
   ];
   const measured: Measured[] = [];
@@ -320,7 +276,18 @@ async function measureAll(routerUrl: string, patientUrl: string): Promise<Measur
       });
     }
   }
-  return measured;
+  process.stderr.write('starting the stock gateway over the same subgraphs…\n');
+  stock = await startStockGateway(stockPort, subgraphUrls);
+  const routerPid = childPids('router/src/index.ts')[0] ?? 0;
+  const versus = await versusStock(
+    operations[0] as Operation,
+    [
+      { name: 'router', url: routerUrl, pid: routerPid },
+      { name: 'stock', url: stock.url, pid: stock.pid },
+    ],
+    { connections, durationS, warmupS, reps },
+  );
+  return { measured, versus };
 }
 
 const loadBefore = os.loadavg();
@@ -329,13 +296,21 @@ const routerPort = await freePort();
 const patientPort = await freePort();
 const doctorPort = await freePort();
 const appointmentPort = await freePort();
+const stockPort = await freePort();
+const subgraphUrls = {
+  patient: `http://127.0.0.1:${patientPort}/graphql`,
+  doctor: `http://127.0.0.1:${doctorPort}/graphql`,
+  appointment: `http://127.0.0.1:${appointmentPort}/graphql`,
+};
 let system: Awaited<ReturnType<typeof startRealMode>> | undefined;
+let stock: StockGateway | undefined;
 
 let cleaned: Promise<void> | undefined;
 /** Stops the processes, then drops the run's schemas and database. Runs once, whichever way the run ends. */
 const cleanUp = () => {
   cleaned ??= (async () => {
     const stopping = performance.now();
+    await stock?.stop();
     await system?.stop();
     process.stderr.write(`stopped the system in ${((performance.now() - stopping) / 1000).toFixed(1)} s\n`);
     await dropRealModeStores(schemaPrefix);
@@ -350,6 +325,7 @@ process.once('SIGINT', interrupted);
 process.once('SIGTERM', interrupted);
 
 let results: Measured[];
+let versus: Rep[];
 try {
   process.stderr.write(
     `starting real mode (router :${routerPort}, patient :${patientPort}, doctor :${doctorPort}, ` +
@@ -360,7 +336,7 @@ try {
     schemaPrefix,
     quiet: true,
   });
-  results = await measureAll(system.routerUrl, `http://127.0.0.1:${patientPort}/graphql`);
+  ({ measured: results, versus } = await measureAll(system.routerUrl, subgraphUrls.patient));
 } catch (error) {
   process.stderr.write(`\nbenchmark aborted: ${error instanceof Error ? error.message : String(error)}\n`);
   await cleanUp();
@@ -406,4 +382,9 @@ const busiestOther = Math.max(...results.map((r) => r.cpu?.other ?? 0));
 if (busiestOther > 25) {
   out += `warning: processes outside this benchmark used up to ${busiestOther.toFixed(0)}% of a core during a loaded run; the machine was not quiet\n`;
 }
+out += `\n${formatVersus(
+  versus,
+  `router vs stock @apollo/gateway (startStandaloneServer, node-fetch keep-alive agent), same subgraphs: ` +
+    `${connections} connections × ${durationS} s, ${reps} alternating reps after ${warmupS} s warm-up each`,
+)}`;
 process.stdout.write(out);

@@ -1,41 +1,64 @@
-import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { AppError, type ErrorCode, unavailable } from '@hsg/kit';
 import { GraphQLError } from 'graphql';
-import type { Fetcher } from './fetcher.ts';
+import { forwardedHeaders, type RouterContext } from './context.ts';
+import { headerOf, type SubgraphPost, type SubgraphResponse, type SubgraphTransport } from './fetcher.ts';
 
-/** What the router keeps from the caller's request to pass on to subgraphs. */
-export interface RouterContext {
-  authorization?: string;
-  traceparent?: string;
-  tracestate?: string;
-}
+export { forwardedHeaders, type RouterContext } from './context.ts';
 
-/** Caller headers forwarded to every subgraph: credentials, and the W3C trace context. */
-export const forwardedHeaders = ['authorization', 'traceparent', 'tracestate'] as const;
-
-interface ResponseLike {
-  status: number;
-  headers: { get(name: string): string | null };
-  json(): Promise<unknown>;
-}
+type GatewayResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 /**
- * One subgraph, reached through the shared keep-alive fetcher. Forwards the caller's credentials and trace
- * context, and turns transport failures into the kit's error codes without leaking subgraph URLs.
+ * One subgraph, reached through the shared keep-alive transport. What @apollo/gateway's
+ * RemoteGraphQLDataSource does, without its per-call node-fetch Headers and Request, or a fetch Response:
+ * the same JSON body, the caller's credentials and trace context forwarded, the subgraph's Cache-Control
+ * honoured, and transport failures turned into the kit's error codes without leaking subgraph URLs.
  */
-export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
+export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   readonly subgraphName: string;
+  readonly url: string;
+  readonly #post: SubgraphPost;
 
-  constructor(options: { name: string; url: string; fetcher: Fetcher }) {
-    super({ url: options.url, fetcher: options.fetcher });
+  constructor(options: { name: string; url: string; transport: SubgraphTransport }) {
     this.subgraphName = options.name;
+    this.url = options.url;
+    this.#post = options.transport.endpoint(options.url);
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
+  async process(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayResponse> {
+    const { request, context } = options;
+    if (!request.query) throw new Error('Missing query');
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // The gateway adds headers of its own only to ask for federated traces, which it never does here.
+    if (request.http?.headers) {
+      for (const [name, value] of request.http.headers) headers[name.toLowerCase()] = value;
+      headers['content-type'] = 'application/json';
+    }
     for (const name of forwardedHeaders) {
       const value = context[name];
-      if (typeof value === 'string') request.http?.headers.set(name, value);
+      if (typeof value === 'string') headers[name] = value;
     }
+    const body = JSON.stringify({
+      query: request.query,
+      variables: request.variables,
+      operationName: request.operationName,
+      extensions: request.extensions,
+    });
+    let response: SubgraphResponse;
+    let result: unknown;
+    try {
+      response = await this.#post(headers, body);
+      if (response.status < 200 || response.status >= 300) throw this.errorFromResponse(response);
+      result = isJson(response) ? JSON.parse(response.body) : response.body;
+      if (!isObject(result)) throw new Error(`Expected JSON response body, but received: ${result}`);
+    } catch (error) {
+      this.didEncounterError(error);
+    }
+    if ('incomingRequestContext' in options) {
+      const policy = options.incomingRequestContext.overallCachePolicy;
+      if (policy && 'restrict' in policy) policy.restrict(cacheHint(headerOf(response, 'cache-control')));
+    }
+    return result as GatewayResponse;
   }
 
   /**
@@ -43,11 +66,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
    * BAD_USER_INPUT for a scalar it rejected), else a code from the status. The gateway's default puts
    * the subgraph's URL and raw body in the client's error.
    */
-  override async errorFromResponse(response: ResponseLike): Promise<GraphQLError> {
-    const body = response.headers.get('content-type')?.includes('json')
-      ? await response.json().catch(() => undefined)
-      : undefined;
-    const first = (body as { errors?: Array<{ message?: unknown; extensions?: Record<string, unknown> }> })
+  errorFromResponse(response: SubgraphResponse): GraphQLError {
+    let parsed: unknown;
+    if (headerOf(response, 'content-type')?.includes('json')) {
+      try {
+        parsed = JSON.parse(response.body);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const first = (parsed as { errors?: Array<{ message?: unknown; extensions?: Record<string, unknown> }> })
       ?.errors?.[0];
     if (typeof first?.message === 'string') {
       return new GraphQLError(first.message, {
@@ -60,16 +88,42 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     });
   }
 
-  /** Connection refused, reset, timed out: the subgraph is unavailable, which is worth a retry. */
-  override didEncounterError(error: Error): never {
+  /** Connection refused, reset, timed out, a body that is not JSON: unavailable, which is worth a retry. */
+  didEncounterError(error: unknown): never {
     if (error instanceof GraphQLError || error instanceof AppError) throw error;
     throw unavailable(`Subgraph ${this.subgraphName} is unavailable`, error);
   }
 }
+
+function isJson(response: SubgraphResponse): boolean {
+  const type = headerOf(response, 'content-type');
+  return (
+    type !== undefined &&
+    (type.startsWith('application/json') || type.startsWith('application/graphql-response+json'))
+  );
+}
+
+const isObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function codeForStatus(status: number): ErrorCode {
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 403) return 'FORBIDDEN';
   if (status === 429 || status >= 500) return 'UNAVAILABLE';
   return 'INTERNAL';
+}
+
+/** A subgraph's Cache-Control read as the gateway's own data source reads it: max-age, private, public. */
+function cacheHint(header: string | undefined): { maxAge: number; scope?: 'PRIVATE' | 'PUBLIC' } {
+  const directives = new Map<string, string | true>();
+  for (const part of header ? header.trim().split(/\s*,\s*/) : []) {
+    const [key = '', value] = part.split(/\s*=\s*/, 2);
+    directives.set(key, value === undefined ? true : value.replace(/^"|"$/g, ''));
+  }
+  const hint: { maxAge: number; scope?: 'PRIVATE' | 'PUBLIC' } = { maxAge: 0 };
+  const maxAge = directives.get('max-age');
+  if (typeof maxAge === 'string' && /^[0-9]+$/.test(maxAge)) hint.maxAge = Number(maxAge);
+  if (directives.get('private') === true) hint.scope = 'PRIVATE';
+  if (directives.get('public') === true) hint.scope = 'PUBLIC';
+  return hint;
 }

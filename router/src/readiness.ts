@@ -1,4 +1,4 @@
-import type { Fetcher } from './fetcher.ts';
+import type { SubgraphPost, SubgraphTransport } from './fetcher.ts';
 import type { SubgraphEndpoint } from './subgraphs.ts';
 
 export interface ReadinessOptions {
@@ -15,15 +15,16 @@ export interface ReadinessOptions {
  */
 export function subgraphReadiness(
   subgraphs: SubgraphEndpoint[],
-  fetcher: Fetcher,
+  transport: SubgraphTransport,
   { timeoutMs = 1000, cacheMs = 1000, now = Date.now }: ReadinessOptions = {},
 ): Record<string, () => Promise<boolean>> {
   return Object.fromEntries(
     subgraphs.map(({ name, url }) => {
+      const post = transport.endpoint(url);
       let cached: { at: number; result: Promise<boolean> } | undefined;
       const check = () => {
         if (cached === undefined || now() - cached.at >= cacheMs) {
-          cached = { at: now(), result: probe(fetcher, url, timeoutMs) };
+          cached = { at: now(), result: probe(post, timeoutMs) };
         }
         return cached.result;
       };
@@ -32,16 +33,15 @@ export function subgraphReadiness(
   );
 }
 
-async function probe(fetcher: Fetcher, url: string, timeoutMs: number): Promise<boolean> {
+async function probe(post: SubgraphPost, timeoutMs: number): Promise<boolean> {
   try {
-    const response = await fetcher(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"query":"{ __typename }"}',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!response.ok) return false;
-    const body = (await response.json()) as { data?: { __typename?: unknown } };
+    const response = await post(
+      { 'content-type': 'application/json' },
+      '{"query":"{ __typename }"}',
+      AbortSignal.timeout(timeoutMs),
+    );
+    if (response.status < 200 || response.status >= 300) return false;
+    const body = JSON.parse(response.body) as { data?: { __typename?: unknown } };
     return typeof body.data?.__typename === 'string';
   } catch {
     return false;

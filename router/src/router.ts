@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -9,14 +9,26 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from '@hsg/kit';
-import { apolloRoute, createHttpApp, formatGraphQLError, type HttpApp, healthRoutes } from '@hsg/kit/http';
-import { GraphQLError } from 'graphql';
-import { forwardedHeaders, type RouterContext, SubgraphDataSource } from './data-source.ts';
-import { createSubgraphFetcher } from './fetcher.ts';
+import { createHttpApp, formatGraphQLError, type HttpApp } from '@hsg/kit/http';
+import { type DocumentNode, type FormattedExecutionResult, GraphQLError } from 'graphql';
+import {
+  type ContextContributor,
+  createContextBuilder,
+  normalizeHeaders,
+  type RouterContext,
+} from './context.ts';
+import { SubgraphDataSource } from './data-source.ts';
+import type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
+import { createGraphQLHttpFeature } from './features/graphql-http.ts';
+import { createHealthFeature } from './features/health.ts';
+import { createSubgraphTransport } from './fetcher.ts';
 import { subgraphReadiness } from './readiness.ts';
 import { resolveSubgraphUrls, type SubgraphEndpoint, subgraphsOf } from './subgraphs.ts';
 
-export type { RouterContext } from './data-source.ts';
+export type { ContextContributor, ContextInput, RouterContext } from './context.ts';
+export type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
+export { createGraphQLHttpFeature, type GraphQLHttpOptions } from './features/graphql-http.ts';
+export { createHealthFeature, type HealthOptions } from './features/health.ts';
 export type { SubgraphEndpoint } from './subgraphs.ts';
 
 export interface RouterDeps {
@@ -32,21 +44,31 @@ export interface RouterDeps {
   queryPlanCacheMiB?: number;
   /** /ready probes: per-probe timeout and how long a result is reused. */
   readiness?: { timeoutMs?: number; cacheMs?: number };
+  /** Request bodies over this answer 413 (PAYLOAD_TOO_LARGE). */
+  maxBodyBytes?: number;
+  /** Features beyond the built-in GraphQL over HTTP and health, set up after them in this order. */
+  features?: RouterFeature[];
 }
 
 export interface Router {
   app: HttpApp;
   /** The subgraphs routed to, with overrides applied. */
   subgraphs: SubgraphEndpoint[];
-  /** Loads the gateway, then listens; resolves to the port bound (0 = any free port). */
+  /** Runs an operation through the gateway with a caller's headers (see FeatureHost.execute). */
+  execute: Execute;
+  /** Loads the gateway, starts the features, then listens; resolves to the port bound (0 = any free port). */
   start(port: number, host?: string): Promise<number>;
-  /** Stops accepting, drains in-flight requests (up to graceMs), then stops the gateway and its sockets. */
+  /**
+   * Stops accepting, drains in-flight requests (up to graceMs) while the features stop, then stops the
+   * gateway and its sockets.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
 /**
- * The router: Apollo Server over an Apollo Gateway with a static supergraph, on the kit's HTTP app.
- * Builds everything and touches nothing (no sockets, no timers) until start().
+ * The router: Apollo Server over an Apollo Gateway with a static supergraph, on the kit's HTTP app, made of
+ * features: GraphQL over HTTP and health first, then the caller's. Builds everything and touches nothing
+ * (no sockets, no timers) until start().
  */
 export function createRouter({
   supergraphSdl,
@@ -57,15 +79,17 @@ export function createRouter({
   subgraphTimeoutMs = 30_000,
   queryPlanCacheMiB = 30,
   readiness = {},
+  maxBodyBytes,
+  features = [],
 }: RouterDeps): Router {
   const subgraphs = resolveSubgraphUrls(subgraphsOf(supergraphSdl), subgraphUrls);
   const urlByName = new Map(subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
-  const subgraphFetcher = createSubgraphFetcher({
+  const transport = createSubgraphTransport({
     maxSocketsPerOrigin: maxSocketsPerSubgraph,
     timeoutMs: subgraphTimeoutMs,
   });
   // Probes get their own small pool: a pool saturated by traffic must not read as "subgraph down".
-  const probeFetcher = createSubgraphFetcher({ maxSocketsPerOrigin: 1, timeoutMs: subgraphTimeoutMs });
+  const probeTransport = createSubgraphTransport({ maxSocketsPerOrigin: 1, timeoutMs: subgraphTimeoutMs });
 
   const gateway = withoutGatewayTelemetry(
     () =>
@@ -73,11 +97,7 @@ export function createRouter({
         supergraphSdl,
         logger: logger.child({ component: 'gateway' }),
         buildService: ({ name, url }) =>
-          new SubgraphDataSource({
-            name,
-            url: urlByName.get(name) ?? url ?? '',
-            fetcher: subgraphFetcher.fetcher,
-          }),
+          new SubgraphDataSource({ name, url: urlByName.get(name) ?? url ?? '', transport }),
         // Query plans are reused across requests with the same operation; 30 MiB holds thousands of them.
         experimental_approximateQueryPlanStoreMiB: queryPlanCacheMiB,
         __exposeQueryPlanExperimental: !production,
@@ -106,36 +126,87 @@ export function createRouter({
     ],
   });
 
-  const app = createHttpApp(
-    {
-      '/graphql': apolloRoute(apollo, contextFrom),
-      ...healthRoutes(subgraphReadiness(subgraphs, probeFetcher.fetcher, readiness)),
-    },
+  const app = createHttpApp([], logger);
+  const contributors: ContextContributor[] = [];
+  const buildContext = createContextBuilder(contributors);
+  const contextFor = (headers: IncomingHttpHeaders, request?: IncomingMessage) =>
+    buildContext({ headers, request });
+
+  const execute: Execute = async <Data>(
+    operation: string | DocumentNode,
+    variables: Record<string, unknown> = {},
+    headers: Record<string, string | undefined> = {},
+  ) => {
+    const normalized = normalizeHeaders(headers);
+    const http = new HeaderMap();
+    for (const [name, value] of Object.entries(normalized))
+      if (typeof value === 'string') http.set(name, value);
+    const response = await apollo.executeOperation(
+      {
+        query: operation,
+        variables,
+        http: { method: 'POST', headers: http, search: '', body: undefined },
+      },
+      { contextValue: await contextFor(normalized) },
+    );
+    if (response.body.kind !== 'single')
+      throw new Error('execute() takes operations without @defer or @stream');
+    return response.body.singleResult as FormattedExecutionResult<Data>;
+  };
+
+  let settingUp = true;
+  const host: FeatureHost = {
     logger,
-  );
+    production,
+    subgraphs,
+    route: (route) => app.route(route),
+    upgrade: (upgrade) => app.upgrade(upgrade),
+    plugin(plugin) {
+      if (!settingUp) throw new Error('Apollo plugins can only be added while features set up');
+      apollo.addPlugin(plugin);
+    },
+    context(contributor) {
+      contributors.push(contributor);
+    },
+    contextFor,
+    execute,
+    apollo,
+  };
+  const lifecycles: Array<FeatureLifecycle & { name: string }> = [];
+  for (const feature of [
+    createGraphQLHttpFeature({ maxBodyBytes }),
+    createHealthFeature({ checks: subgraphReadiness(subgraphs, probeTransport, readiness) }),
+    ...features,
+  ]) {
+    const lifecycle = feature.setup(host);
+    if (lifecycle) lifecycles.push({ name: feature.name, ...lifecycle });
+  }
+  settingUp = false;
 
   return {
     app,
     subgraphs,
-    async start(port, host = '127.0.0.1') {
+    execute,
+    async start(port, hostname = '127.0.0.1') {
       await apollo.start();
-      return app.listen(port, host);
+      for (const lifecycle of lifecycles) await lifecycle.start?.();
+      return app.listen(port, hostname);
     },
     async stop(graceMs) {
-      await app.close(graceMs);
+      await Promise.all([
+        app.close(graceMs),
+        ...lifecycles.toReversed().map(async (lifecycle) => {
+          try {
+            await lifecycle.stop?.();
+          } catch (error) {
+            logger.warn({ err: error, feature: lifecycle.name }, 'feature failed to stop');
+          }
+        }),
+      ]);
       await apollo.stop();
-      await Promise.all([subgraphFetcher.close(), probeFetcher.close()]);
+      await Promise.all([transport.close(), probeTransport.close()]);
     },
   };
-}
-
-async function contextFrom(request: IncomingMessage): Promise<RouterContext> {
-  const context: RouterContext = {};
-  for (const name of forwardedHeaders) {
-    const value = request.headers[name];
-    if (typeof value === 'string') context[name] = value;
-  }
-  return context;
 }
 
 /**

@@ -1,9 +1,17 @@
-export { apolloRoute, formatGraphQLError } from './graphql.ts';
+export { type ApolloRouteOptions, apolloRoute, formatGraphQLError } from './graphql.ts';
 export {
   createHttpApp,
+  defaultMaxBodyBytes,
   type HttpApp,
+  type HttpAppOptions,
+  type HttpMethod,
   healthRoutes,
+  PayloadTooLargeError,
+  type Route,
   type RouteHandler,
+  type RouteParams,
   readBody,
   sendJson,
+  type UpgradeHandler,
+  type UpgradeRoute,
 } from './server.ts';

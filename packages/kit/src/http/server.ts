@@ -1,36 +1,142 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 
-export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+/** Path parameters of the matched route: `/fhir/Patient/:id` → `{ id }`, a trailing `*` → `{ '*': rest }`. */
+export type RouteParams = Record<string, string | undefined>;
+
+export type RouteHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  params: RouteParams,
+) => Promise<void> | void;
+
+/**
+ * Takes over the socket of an HTTP upgrade (a WebSocket handshake), e.g. `wss.handleUpgrade(request, socket,
+ * head, …)`. The socket is the handler's from here on; the app destroys it only when it closes.
+ */
+export type UpgradeHandler = (
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  params: RouteParams,
+) => Promise<void> | void;
+
+export type HttpMethod = FindMyWay.HTTPMethod;
+
+export interface Route {
+  /** One method, several, or every method (the default). */
+  method?: HttpMethod | HttpMethod[];
+  /** An exact path, with `:name` parameters (`/invoices/:id/pdf`) or a trailing `*` for a prefix (`/fhir/*`). */
+  path: string;
+  handler: RouteHandler;
+}
+
+export interface UpgradeRoute {
+  /** Matched like a route's path, against the upgrade request's URL. */
+  path: string;
+  handler: UpgradeHandler;
+}
+
+export interface HttpAppOptions {
+  routes?: Route[];
+  upgrades?: UpgradeRoute[];
+}
 
 export interface HttpApp {
   readonly server: Server;
+  /** Adds a route (before or after listen); a second route for the same method and path throws. */
+  route(route: Route): void;
+  /** Adds an upgrade handler for a path; upgrades to other paths answer 404 and are closed. */
+  upgrade(upgrade: UpgradeRoute): void;
   /** Listens on port (0 = any free port) and resolves to the port bound. */
   listen(port: number, host?: string): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes idle keep-alive sockets. */
+  /**
+   * Stops accepting, lets in-flight requests finish (up to graceMs), then closes idle keep-alive sockets;
+   * sockets handed to upgrade handlers are destroyed once graceMs has passed.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
+/** The body limit of readBody (and of apolloRoute) unless told otherwise. */
+export const defaultMaxBodyBytes = 1_000_000;
+
+/** A request body over the limit; the app answers it with 413 and a GraphQL-shaped error. */
+export class PayloadTooLargeError extends Error {
+  readonly status = 413;
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(`Request body is larger than ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+type Routes = Record<string, RouteHandler> | Route[];
+
 /**
- * A minimal HTTP server: exact-path routes, JSON 404s, and a graceful close. Services mount their
- * GraphQL handler and /health, /ready on it; no framework is needed for that.
+ * A small HTTP server: routes by method and path pattern (find-my-way: `:param`s, `*` prefixes; a table of
+ * exact paths still works and takes every method), upgrade handlers by path, JSON 404s, 413 for bodies over
+ * the limit, and a graceful close. Services mount their GraphQL handler and /health, /ready on it.
  */
-export function createHttpApp(routes: Record<string, RouteHandler>, logger: Logger): HttpApp {
-  const server = createServer({ keepAliveTimeout: 65_000 }, async (request, response) => {
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
-    const route = routes[path];
+export function createHttpApp(routes: Routes, logger: Logger, options: HttpAppOptions = {}): HttpApp {
+  const router = FindMyWay();
+  const upgrades = FindMyWay();
+  const upgraded = new Set<Duplex>();
+  const route = ({ method, path, handler }: Route) => {
+    if (method === undefined) router.all(path, handler as FindMyWay.Handler<FindMyWay.HTTPVersion.V1>);
+    else router.on(method, path, handler as FindMyWay.Handler<FindMyWay.HTTPVersion.V1>);
+  };
+  const upgrade = ({ path, handler }: UpgradeRoute) => {
+    upgrades.on('GET', path, handler as unknown as FindMyWay.Handler<FindMyWay.HTTPVersion.V1>);
+  };
+  const table = Array.isArray(routes)
+    ? routes
+    : Object.entries(routes).map(([path, handler]) => ({ path, handler }));
+  for (const entry of [...table, ...(options.routes ?? [])]) route(entry);
+  for (const entry of options.upgrades ?? []) upgrade(entry);
+
+  const findUpgrade = (request: IncomingMessage) =>
+    request.method === 'GET' ? upgrades.find('GET', request.url ?? '/') : null;
+  const server = createServer(
+    // An Upgrade header on a path no handler takes (h2c, say) is served as a plain request, as without one.
+    { keepAliveTimeout: 65_000, shouldUpgradeCallback: (request) => findUpgrade(request) !== null },
+    async (request, response) => {
+      const found = router.find(request.method as HttpMethod, request.url ?? '/');
+      try {
+        if (found === null) return sendJson(response, 404, { error: 'not found' });
+        await (found.handler as unknown as RouteHandler)(request, response, found.params);
+      } catch (error) {
+        if (error instanceof PayloadTooLargeError) {
+          if (!response.headersSent) return sendPayloadTooLarge(response, error.limit);
+        } else {
+          logger.error({ err: error, path: pathOf(request.url) }, 'request failed');
+        }
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+        else response.destroy();
+      }
+    },
+  );
+
+  server.on('upgrade', async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const found = findUpgrade(request);
+    if (found === null) return refuseUpgrade(socket, 404, 'Not Found');
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     try {
-      if (!route) return sendJson(response, 404, { error: 'not found' });
-      await route(request, response);
+      await (found.handler as unknown as UpgradeHandler)(request, socket, head, found.params);
     } catch (error) {
-      logger.error({ err: error, path }, 'request failed');
-      if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
-      else response.destroy();
+      logger.error({ err: error, path: pathOf(request.url) }, 'upgrade failed');
+      refuseUpgrade(socket, 500, 'Internal Server Error');
     }
   });
+
   return {
     server,
+    route,
+    upgrade,
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -42,7 +148,10 @@ export function createHttpApp(routes: Record<string, RouteHandler>, logger: Logg
     close: (graceMs = 5000) =>
       new Promise((resolve) => {
         if (!server.listening) return resolve();
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        const force = setTimeout(() => {
+          server.closeAllConnections();
+          for (const socket of upgraded) socket.destroy();
+        }, graceMs);
         server.close(() => {
           clearTimeout(force);
           resolve();
@@ -50,6 +159,15 @@ export function createHttpApp(routes: Record<string, RouteHandler>, logger: Logg
         server.closeIdleConnections();
       }),
   };
+}
+
+const pathOf = (url: string | undefined) => (url ?? '/').split('?')[0] ?? '/';
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  if (!socket.writable) return void socket.destroy();
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+    socket.destroy(),
+  );
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {
@@ -61,16 +179,65 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-/** Reads a request body up to maxBytes; larger bodies are refused rather than buffered. */
-export async function readBody(request: IncomingMessage, maxBytes = 1_000_000): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw Object.assign(new Error('request body too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
+/**
+ * 413 with the error as a GraphQL client reads it, and the connection closed: the rest of the body is never
+ * read, so the socket cannot carry another request.
+ */
+function sendPayloadTooLarge(response: ServerResponse, limit: number): void {
+  response.setHeader('connection', 'close');
+  sendJson(response, 413, {
+    errors: [
+      {
+        message: new PayloadTooLargeError(limit).message,
+        extensions: { code: 'PAYLOAD_TOO_LARGE', retriable: false },
+      },
+    ],
+  });
+}
+
+/**
+ * Reads a request body up to maxBytes. A declared Content-Length over the limit is refused before a byte is
+ * read; a body that grows past it while streaming is refused there (PayloadTooLargeError, which the app
+ * answers with 413).
+ */
+export function readBody(request: IncomingMessage, maxBytes = defaultMaxBodyBytes): Promise<string> {
+  const declared = request.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    return Promise.reject(new PayloadTooLargeError(maxBytes));
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error?: Error) => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', done);
+      request.off('close', onClose);
+      if (error) reject(error);
+      else
+        resolve(
+          chunks.length === 1
+            ? (chunks[0] as Buffer).toString('utf8')
+            : Buffer.concat(chunks, size).toString('utf8'),
+        );
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        // Stop reading (not destroy: the 413 still has to go out on this socket).
+        request.pause();
+        done(new PayloadTooLargeError(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onClose = () => done(new Error('request closed before its body was read'));
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', done);
+    request.on('close', onClose);
+  });
 }
 
 /** /health: the process is alive. /ready: every dependency says it is ready (503 with details if not). */

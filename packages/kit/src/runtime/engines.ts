@@ -6,7 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { Logger } from 'pino';
 import { apolloRoute, formatGraphQLError } from '../http/graphql.ts';
-import type { RouteHandler } from '../http/server.ts';
+import { PayloadTooLargeError, type RouteHandler } from '../http/server.ts';
 import { formatExecution } from './mercurius-errors.ts';
 
 /** The GraphQL engines a subgraph can be served by; both answer alike (codes, statuses, paths). */
@@ -43,7 +43,9 @@ async function startApollo<Context extends BaseContext>(
   });
   await apollo.start();
   return {
-    handle: apolloRoute(apollo, async (request) => options.context(request)),
+    handle: apolloRoute(apollo, async (request) => options.context(request), {
+      maxBodyBytes: options.maxBodyBytes,
+    }),
     stop: () => apollo.stop(),
   };
 }
@@ -64,14 +66,19 @@ async function startMercurius<Context>(options: EngineOptions<Context>): Promise
   await app.register(mercurius, {
     schema: options.schema,
     context: (request) => options.context(request.raw) as Record<string, unknown>,
-    errorFormatter: (execution) => formatExecution(execution, options.logger),
+    errorFormatter: (execution) => formatExecution(execution, options.logger, options.maxBodyBytes),
     graphiql: false,
     // As Apollo Server does: a browser's simple GET or form POST cannot run an operation.
     csrfPrevention: { requiredHeaders: ['x-apollo-operation-name', 'apollo-require-preflight'] },
   });
   await app.ready();
   return {
-    handle: (request, response) => app.routing(request, response),
+    handle: (request, response) => {
+      // As the Apollo engine's readBody does: a declared body over the limit is refused before it is read.
+      if (Number(request.headers['content-length'] ?? 0) > options.maxBodyBytes)
+        throw new PayloadTooLargeError(options.maxBodyBytes);
+      app.routing(request, response);
+    },
     stop: () => app.close(),
   };
 }

@@ -26,7 +26,6 @@ export {
 } from './subgraph.ts';
 export {
   createSubgraphServer,
-  defaultMaxBodyBytes,
   type ReadinessCheck,
   type SubgraphServer,
   type SubgraphServerOptions,

@@ -1,6 +1,7 @@
 import { type ExecutionResult, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { formatGraphQLError } from '../http/graphql.ts';
+import { defaultMaxBodyBytes, PayloadTooLargeError } from '../http/server.ts';
 
 interface Formatted {
   statusCode: number;
@@ -42,6 +43,7 @@ const reportTo = (logger: Logger, error: GraphQLError) => (cause: unknown) =>
 export function formatExecution(
   execution: ExecutionResult & { errors: readonly GraphQLError[] },
   logger: Logger,
+  maxBodyBytes = defaultMaxBodyBytes,
 ): Formatted {
   if ('data' in execution) {
     const errors = execution.errors.map((error) =>
@@ -61,6 +63,16 @@ export function formatExecution(
     if (Array.isArray(original?.errors)) {
       statusCode = status ?? 400;
       return original.errors.map(requestError);
+    }
+    // A streamed body that outgrew fastify's bodyLimit: the same 413 the kit's HTTP app answers.
+    if (status === 413) {
+      statusCode = 413;
+      return [
+        withCode(new PayloadTooLargeError(maxBodyBytes), 'PAYLOAD_TOO_LARGE', {
+          message: new PayloadTooLargeError(maxBodyBytes).message,
+          extensions: { retriable: false },
+        }),
+      ];
     }
     // fastify's own request errors: unreadable body, unsupported content type, CSRF, ...
     if (status !== undefined && status < 500) {

@@ -2,15 +2,12 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
-import { createHttpApp, type HttpApp, healthRoutes } from '../http/server.ts';
+import { createHttpApp, defaultMaxBodyBytes, type HttpApp, healthRoutes } from '../http/server.ts';
 import { type EngineName, type GraphQLEngine, startEngine } from './engines.ts';
 import { type RequestContext, requestContextOf } from './request-context.ts';
 import { type InputLimits, withStrictInput } from './strict-input.ts';
 
 export type ReadinessCheck = () => boolean | Promise<boolean>;
-
-/** Request bodies above this are refused with 413 (no operation of this graph comes near it). */
-export const defaultMaxBodyBytes = 1_000_000;
 
 export interface SubgraphServerOptions<Context extends RequestContext> {
   engine: EngineName;
@@ -21,6 +18,7 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   logger: Logger;
   /** Readiness of what the subgraph depends on (outbox relay, consumers). */
   readiness?: Record<string, ReadinessCheck>;
+  /** Request bodies above this are refused with 413 (default 1 MB; no operation of this graph comes near it). */
   maxBodyBytes?: number;
   /** Bounds on every argument's strings and lists (defaults: 1000 characters, 100 items). */
   inputLimits?: InputLimits;

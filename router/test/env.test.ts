@@ -1,6 +1,6 @@
 import { supergraphPath } from '@hsg/schema';
 import { describe, expect, it } from '@jest/globals';
-import { parseRouterEnv } from './env.ts';
+import { parseRouterEnv } from '../src/env.ts';
 
 describe('parseRouterEnv', () => {
   it('has defaults for everything', () => {

@@ -1,6 +1,6 @@
 import { silentLogger } from '@hsg/kit';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createRouter, type Router, type RouterDeps } from './router.ts';
+import { createRouter, type Router, type RouterDeps } from '../src/router.ts';
 import {
   composeTestSupergraph,
   postGraphQL,

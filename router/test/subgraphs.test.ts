@@ -1,6 +1,6 @@
 import { loadSupergraphSdl } from '@hsg/schema';
 import { describe, expect, it } from '@jest/globals';
-import { resolveSubgraphUrls, subgraphsOf } from './subgraphs.ts';
+import { resolveSubgraphUrls, subgraphsOf } from '../src/subgraphs.ts';
 
 describe('subgraphsOf', () => {
   it('lists the committed supergraph’s subgraphs with their routing URLs', async () => {
