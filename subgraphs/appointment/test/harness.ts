@@ -3,9 +3,10 @@ import type { EventTransport } from '@hsg/kit/events';
 import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import type { SqlDatabase } from '@hsg/kit/sql';
 import { type EventBackend, type GraphQLResponse, graphqlRequest, waitFor } from '@hsg/testing';
+import { countingStore } from '@hsg/testing/contracts';
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
-import { type AppointmentStore, type AppointmentSubgraph, appointmentSubgraph } from '../src/subgraph.ts';
+import { type AppointmentSubgraph, appointmentSubgraph } from '../src/subgraph.ts';
 import type { Tables } from '../src/tables.ts';
 import { createFeed, type Feed } from './feed.ts';
 
@@ -53,19 +54,6 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Counts every store call by method name (one request should make one per entity type). */
-function counting(store: AppointmentStore, calls: Map<string, number>): AppointmentStore {
-  return Object.fromEntries(
-    Object.entries(store).map(([name, method]) => [
-      name,
-      (...args: unknown[]) => {
-        calls.set(name, (calls.get(name) ?? 0) + 1);
-        return (method as (...args: unknown[]) => unknown)(...args);
-      },
-    ]),
-  ) as unknown as AppointmentStore;
-}
-
 export async function startHarness(backend: EventBackend): Promise<Harness> {
   let now = START;
   const clock = () => now;
@@ -84,7 +72,7 @@ export async function startHarness(backend: EventBackend): Promise<Harness> {
       NO_SHOW_INTERVAL_MS: 3_600_000, // tests run the job themselves
       NO_SHOW_GRACE_MINUTES: 15,
     },
-    instrumentStore: (store) => counting(store, calls),
+    instrumentStore: (store) => countingStore(store, calls),
   });
   const feed = createFeed(transport, clock);
   const db = database.db as Kysely<Tables & { kit_processed_events: { event_id: string } }>;

@@ -1,7 +1,6 @@
 import { doctorTopic } from '@hsg/contracts';
 import { silentLogger } from '@hsg/kit';
-import type { EventTransport } from '@hsg/kit/events';
-import { type RunningSubgraph, serveSubgraph, startSubgraph } from '@hsg/kit/runtime';
+import { serveSubgraph } from '@hsg/kit/runtime';
 import {
   collectEvents,
   dataOf,
@@ -11,9 +10,9 @@ import {
   uniqueName,
   waitFor,
 } from '@hsg/testing';
-import { expectBatchedReferences, expectPagingRules } from '@hsg/testing/contracts';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type DoctorSubgraph, doctorSubgraph } from '../src/subgraph.ts';
+import { expectBatchedReferences, expectPagingRules, useSubgraph } from '@hsg/testing/contracts';
+import { describe, expect, it } from '@jest/globals';
+import { doctorSubgraph } from '../src/subgraph.ts';
 
 const DOCTOR_FIELDS = `id name { given family text } licenseNumber specialties timeZone
   workingHours { weekday start end } consultationFee { amount currency } active version createdAt updatedAt`;
@@ -24,16 +23,13 @@ const tag = () => uniqueName('').slice(-8);
 
 /** The doctor subgraph's public contract, run on each store + transport pair (PGlite + log, MariaDB + Kafka). */
 export function describeDoctorApi(makeBackend: () => EventBackend): void {
-  const backend = makeBackend();
   const logger = silentLogger();
-  let origin: string;
-  let url: string;
-  let doctor: RunningSubgraph<DoctorSubgraph>;
-  let transport: EventTransport;
-  const storeCalls = { findByIds: 0 };
+  const api = useSubgraph(doctorSubgraph, makeBackend, { logger });
+  const url = () => api.url;
+  const origin = () => new URL(api.url).origin;
 
   const gql = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
-    graphqlRequest(url, query, variables, headers);
+    graphqlRequest(api.url, query, variables, headers);
   const register = (input: Record<string, unknown>, headers?: Record<string, string>) =>
     gql(
       `mutation ($input: RegisterDoctorInput!) { registerDoctor(input: $input) { ${DOCTOR_FIELDS} } }`,
@@ -67,31 +63,7 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
     ...overrides,
   });
 
-  beforeAll(async () => {
-    transport = await backend.transport();
-    doctor = await startSubgraph(doctorSubgraph, {
-      database: await backend.sql.open(backend.sql.newNamespace()),
-      transport,
-      logger,
-      port: 0,
-      instrumentStore: (store) => ({
-        ...store,
-        findByIds: (ids) => {
-          storeCalls.findByIds += 1;
-          return store.findByIds(ids);
-        },
-      }),
-    });
-    url = doctor.url;
-    origin = new URL(url).origin;
-  }, 60_000);
-
-  afterAll(async () => {
-    await doctor?.stop();
-    await backend.dispose();
-  }, 60_000);
-
-  describe(`doctor subgraph on ${backend.name}`, () => {
+  describe(`doctor subgraph on ${api.backend.name}`, () => {
     it('registers a doctor with normalised fields and finds it by id', async () => {
       const doctor = await registered(
         house({
@@ -292,12 +264,12 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
     it('resolves 1 and 50 doctor references with one store query each', async () => {
       const ids: string[] = [];
       for (let n = 0; n < 50; n++) ids.push((await registered(house())).id);
-      await expectBatchedReferences(gql, 'Doctor', ids, () => storeCalls.findByIds);
+      await expectBatchedReferences(gql, 'Doctor', ids, () => api.calls('findByIds'));
     });
 
     it('answers like the Apollo subgraphs: 200 with the errors once executed, 400 before', async () => {
       const post = async (body: unknown) => {
-        const response = await fetch(url, {
+        const response = await fetch(url(), {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(body),
@@ -339,7 +311,7 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
         text: string,
         headers: Record<string, string> = { 'apollo-require-preflight': 'true' },
       ) => {
-        const response = await fetch(`${url}?query=${encodeURIComponent(text)}`, { headers });
+        const response = await fetch(`${url()}?query=${encodeURIComponent(text)}`, { headers });
         return { status: response.status, body: (await response.json()) as Record<string, unknown> };
       };
       expect(await query('{ doctors(first: 1) { pageInfo { hasNextPage } } }')).toMatchObject({
@@ -358,19 +330,19 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
     });
 
     it('reports health, and readiness once the outbox relay runs', async () => {
-      const health = await fetch(`${origin}/health`);
+      const health = await fetch(`${origin()}/health`);
       expect({ status: health.status, body: await health.json() }).toEqual({
         status: 200,
         body: { status: 'ok' },
       });
-      await waitFor(() => doctor.relay.state() === 'ready');
-      const ready = await fetch(`${origin}/ready`);
+      await waitFor(() => api.subgraph.relay.state() === 'ready');
+      const ready = await fetch(`${origin()}/ready`);
       expect({ status: ready.status, body: await ready.json() }).toEqual({
         status: 200,
         body: { status: 'ready', checks: { outbox: true } },
       });
       const unready = serveSubgraph(doctorSubgraph, {
-        store: doctor.store,
+        store: api.subgraph.store,
         logger,
         readiness: { store: () => false },
       });
@@ -394,7 +366,7 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
         timeZone: 'America/New_York',
       });
       await deactivate(doctor.id, ' moved to Princeton ');
-      const seen = await collectEvents(transport, doctorTopic, doctor.id, 3);
+      const seen = await collectEvents(api.transport, doctorTopic, doctor.id, 3);
       expect(seen.map(({ event }) => event.type)).toEqual([
         'doctor.registered',
         'doctor.updated',
@@ -425,7 +397,7 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
 
     it('drops a malformed traceparent rather than publishing an envelope consumers would reject', async () => {
       const doctor = await registered(house(), { traceparent: 'not-a-trace' });
-      const [event] = await collectEvents(transport, doctorTopic, doctor.id, 1);
+      const [event] = await collectEvents(api.transport, doctorTopic, doctor.id, 1);
       expect(event?.event.type).toBe('doctor.registered');
       expect(event?.event.traceparent).toBeUndefined();
     }, 60_000);

@@ -1,24 +1,18 @@
 import { patientTopic } from '@hsg/contracts';
-import { silentLogger } from '@hsg/kit';
-import type { EventTransport } from '@hsg/kit/events';
-import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import { collectEvents, type EventBackend, errorCode, graphqlRequest, uniqueName } from '@hsg/testing';
-import { expectBatchedReferences, expectPagingRules } from '@hsg/testing/contracts';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type PatientSubgraph, patientSubgraph } from '../src/subgraph.ts';
+import { expectBatchedReferences, expectPagingRules, useSubgraph } from '@hsg/testing/contracts';
+import { describe, expect, it } from '@jest/globals';
+import { patientSubgraph } from '../src/subgraph.ts';
 
 const PATIENT_FIELDS =
   'id mrn name { given family text } birthDate gender email phone address { line city postalCode country } active version createdAt updatedAt';
 
 /** The patient subgraph's public contract, run on each store + transport pair (PGlite + log, Postgres + Kafka). */
 export function describePatientApi(makeBackend: () => EventBackend): void {
-  const backend = makeBackend();
-  let url: string;
-  let patient: RunningSubgraph<PatientSubgraph>;
-  let transport: EventTransport;
-  const storeCalls = { findByIds: 0 };
+  const api = useSubgraph(patientSubgraph, makeBackend);
 
-  const gql = (query: string, variables?: Record<string, unknown>) => graphqlRequest(url, query, variables);
+  const gql = (query: string, variables?: Record<string, unknown>) =>
+    graphqlRequest(api.url, query, variables);
   const register = async (input: Record<string, unknown>) =>
     gql(`mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { ${PATIENT_FIELDS} } }`, {
       input,
@@ -36,30 +30,7 @@ export function describePatientApi(makeBackend: () => EventBackend): void {
     ...overrides,
   });
 
-  beforeAll(async () => {
-    transport = await backend.transport();
-    patient = await startSubgraph(patientSubgraph, {
-      database: await backend.sql.open(backend.sql.newNamespace()),
-      transport,
-      logger: silentLogger(),
-      port: 0,
-      instrumentStore: (store) => ({
-        ...store,
-        findByIds: (ids) => {
-          storeCalls.findByIds += 1;
-          return store.findByIds(ids);
-        },
-      }),
-    });
-    url = patient.url;
-  }, 60_000);
-
-  afterAll(async () => {
-    await patient?.stop();
-    await backend.dispose();
-  }, 60_000);
-
-  describe(`patient subgraph on ${backend.name}`, () => {
+  describe(`patient subgraph on ${api.backend.name}`, () => {
     it('registers a patient with an assigned MRN and finds it by id and by MRN', async () => {
       const registered = await register(
         ada({ email: 'Ada@Example.test', address: { line: ['12 St James Sq'], city: 'London' } }),
@@ -227,7 +198,7 @@ export function describePatientApi(makeBackend: () => EventBackend): void {
     it('resolves 1 and 50 patient references with one store query each', async () => {
       const ids: string[] = [];
       for (let n = 0; n < 50; n++) ids.push(await registeredId(ada()));
-      await expectBatchedReferences(gql, 'Patient', ids, () => storeCalls.findByIds);
+      await expectBatchedReferences(gql, 'Patient', ids, () => api.calls('findByIds'));
     });
 
     it('publishes registered, updated and deactivated events as CloudEvents keyed by the patient id', async () => {
@@ -237,7 +208,7 @@ export function describePatientApi(makeBackend: () => EventBackend): void {
         { id },
       );
       await gql('mutation ($id: ID!) { deactivatePatient(id: $id) { id } }', { id });
-      const seen = await collectEvents(transport, patientTopic, id, 3);
+      const seen = await collectEvents(api.transport, patientTopic, id, 3);
       expect(seen.map(({ event }) => event.type)).toEqual([
         'patient.registered',
         'patient.updated',

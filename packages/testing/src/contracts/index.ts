@@ -9,3 +9,4 @@ export {
 } from './inbox-contract.ts';
 export { describeSqlContract } from './sql-contract.ts';
 export { expectBatchedReferences, expectPagingRules } from './subgraph-checks.ts';
+export { countingStore, type SubgraphUnderTest, useSubgraph } from './subgraph-suite.ts';
