@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { freePort } from '@hsg/infra';
-import { uniqueName } from '@hsg/testing';
+import { dataOf, graphqlRequest, uniqueName } from '@hsg/testing';
 import { dropRealModeStores, startRealMode } from '../launcher/src/real.ts';
 import {
   cannon,
@@ -86,18 +86,6 @@ interface Measured {
   cpu: CpuShare | undefined;
 }
 
-async function post<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: Array<{ message: string }> };
-  if (!response.ok || body.errors || !body.data)
-    throw new Error(`${url} answered ${response.status}: ${JSON.stringify(body.errors ?? body)}`);
-  return body.data;
-}
-
 async function seed(routerUrl: string): Promise<string[]> {
   const mutation = `mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }`;
   const ids: string[] = [];
@@ -110,8 +98,10 @@ async function seed(routerUrl: string): Promise<string[]> {
       birthDate: `${1940 + (n % 70)}-${String(1 + (n % 12)).padStart(2, '0')}-${String(1 + (n % 28)).padStart(2, '0')}`,
       gender: genders[n % genders.length],
     };
-    const data = await post<{ registerPatient: { id: string } }>(routerUrl, mutation, { input });
-    ids[n] = data.registerPatient.id;
+    ids[n] = dataOf<{ id: string }>(
+      await graphqlRequest(routerUrl, mutation, { input }),
+      'registerPatient',
+    ).id;
   };
   // A few at a time: seeding is set-up, not what is measured.
   for (let n = 0; n < patientCount; n += 8) {

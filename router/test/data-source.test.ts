@@ -1,9 +1,10 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger } from '@hsg/kit';
+import { graphqlPost } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRouter, type Router } from '../src/router.ts';
-import { composeTestSupergraph, postGraphQL } from './test-subgraphs.ts';
+import { composeTestSupergraph } from './test-subgraphs.ts';
 
 /** How the stand-in subgraph answers the next request. */
 interface Answer {
@@ -139,7 +140,7 @@ describe('subgraph calls', () => {
 
   it('still serves after all that', async () => {
     answer = {};
-    const { body } = await postGraphQL(base, '{ person(id: "p1") { id } }');
+    const { body } = await graphqlPost(base, '{ person(id: "p1") { id } }');
     expect(body).toEqual({ data: { person: { id: 'p1' } } });
   });
 });

@@ -2,14 +2,10 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { silentLogger } from '@hsg/kit';
 import { sendJson } from '@hsg/kit/http';
+import { graphqlPost } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRouter, type Router, type RouterFeature } from '../src/router.ts';
-import {
-  composeTestSupergraph,
-  postGraphQL,
-  startTestSubgraphs,
-  type TestSubgraph,
-} from './test-subgraphs.ts';
+import { composeTestSupergraph, startTestSubgraphs, type TestSubgraph } from './test-subgraphs.ts';
 
 declare module '../src/context.ts' {
   interface RouterContext {
@@ -177,7 +173,7 @@ describe('router features', () => {
   });
 
   it("adds a feature's context field to every operation, over HTTP and through execute()", async () => {
-    const { body } = await postGraphQL(
+    const { body } = await graphqlPost(
       `${base}/graphql`,
       '{ person(id: "p1") { id } }',
       {},
@@ -336,7 +332,7 @@ describe('router request bodies', () => {
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual(tooLarge);
-    const { body } = await postGraphQL(`http://127.0.0.1:${port}/graphql`, '{ person(id: "p1") { id } }');
+    const { body } = await graphqlPost(`http://127.0.0.1:${port}/graphql`, '{ person(id: "p1") { id } }');
     expect(body).toEqual({ data: { person: { id: 'p1' } } });
   });
 

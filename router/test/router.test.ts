@@ -1,12 +1,8 @@
 import { silentLogger } from '@hsg/kit';
+import { graphqlPost } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRouter, type Router, type RouterDeps } from '../src/router.ts';
-import {
-  composeTestSupergraph,
-  postGraphQL,
-  startTestSubgraphs,
-  type TestSubgraph,
-} from './test-subgraphs.ts';
+import { composeTestSupergraph, startTestSubgraphs, type TestSubgraph } from './test-subgraphs.ts';
 
 const supergraphSdl = composeTestSupergraph();
 
@@ -41,7 +37,7 @@ describe('router over two subgraphs', () => {
   });
 
   it('resolves a query that spans both subgraphs', async () => {
-    const { status, body } = await postGraphQL(
+    const { status, body } = await graphqlPost(
       `${base}/graphql`,
       '{ person(id: "p1") { id name visits { id reason } } }',
     );
@@ -55,7 +51,7 @@ describe('router over two subgraphs', () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     people.received.length = 0;
     visits.received.length = 0;
-    await postGraphQL(
+    await graphqlPost(
       `${base}/graphql`,
       '{ person(id: "p2") { visits { id } } }',
       {},
@@ -72,12 +68,12 @@ describe('router over two subgraphs', () => {
   });
 
   it("passes a subgraph error's code through to the client", async () => {
-    const { body } = await postGraphQL(`${base}/graphql`, '{ forbidden }');
+    const { body } = await graphqlPost(`${base}/graphql`, '{ forbidden }');
     expect(body.errors?.[0]).toMatchObject({ message: 'Not your record', extensions: { code: 'FORBIDDEN' } });
   });
 
   it("keeps a subgraph's code when it rejects the request with HTTP 400, without leaking its URL", async () => {
-    const { body } = await postGraphQL(`${base}/graphql`, 'query ($day: Day!) { bornOn(day: $day) { id } }', {
+    const { body } = await graphqlPost(`${base}/graphql`, 'query ($day: Day!) { bornOn(day: $day) { id } }', {
       day: 'yesterday',
     });
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', serviceName: 'people' });
@@ -85,7 +81,7 @@ describe('router over two subgraphs', () => {
   });
 
   it("hides a subgraph's internal failure behind INTERNAL", async () => {
-    const { body } = await postGraphQL(`${base}/graphql`, '{ broken }');
+    const { body } = await graphqlPost(`${base}/graphql`, '{ broken }');
     expect(body.errors?.[0]).toMatchObject({
       message: 'Internal server error',
       extensions: { code: 'INTERNAL' },
@@ -117,7 +113,7 @@ describe('router when a subgraph is down', () => {
       expect(ready.status).toBe(503);
       expect(await ready.json()).toEqual({ status: 'not ready', checks: { people: true, visits: false } });
 
-      const { body } = await postGraphQL(`${base}/graphql`, '{ person(id: "p3") { name visits { id } } }');
+      const { body } = await graphqlPost(`${base}/graphql`, '{ person(id: "p3") { name visits { id } } }');
       expect(body.errors?.[0]).toMatchObject({
         message: 'Subgraph visits is unavailable',
         extensions: { code: 'UNAVAILABLE', retriable: true },
@@ -137,10 +133,10 @@ describe('router connections to subgraphs', () => {
     try {
       const query = '{ person(id: "p4") { name visits { id } } }';
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => postGraphQL(`${base}/graphql`, query)),
+        Array.from({ length: 20 }, () => graphqlPost(`${base}/graphql`, query)),
       );
       expect(results.every(({ body }) => body.errors === undefined)).toBe(true);
-      await postGraphQL(`${base}/graphql`, query);
+      await graphqlPost(`${base}/graphql`, query);
       // /ready probes have their own pool, and none ran here.
       expect(people.connections()).toBeLessThanOrEqual(2);
       expect(visits.connections()).toBeLessThanOrEqual(2);
@@ -158,7 +154,7 @@ describe('router in production', () => {
     try {
       const page = await fetch(`${base}/graphql`, { headers: { accept: 'text/html' } });
       expect(await page.text()).not.toContain('embeddable-sandbox');
-      const { body } = await postGraphQL(`${base}/graphql`, '{ __schema { types { name } } }');
+      const { body } = await graphqlPost(`${base}/graphql`, '{ __schema { types { name } } }');
       expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     } finally {
       await router.stop();

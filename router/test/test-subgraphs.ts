@@ -120,25 +120,3 @@ export function composeTestSupergraph(): string {
   if (result.errors) throw new Error(result.errors.map((error) => error.message).join('\n'));
   return result.supergraphSdl;
 }
-
-export interface GraphQLResult {
-  status: number;
-  body: {
-    data?: Record<string, unknown> | null;
-    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-  };
-}
-
-export async function postGraphQL(
-  url: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): Promise<GraphQLResult> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as GraphQLResult['body'] };
-}

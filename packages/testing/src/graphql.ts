@@ -7,6 +7,21 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
   }>;
 }
 
+/** POSTs one GraphQL operation: the HTTP status and the parsed body (the project's one GraphQL POST). */
+export async function graphqlPost<Data = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: GraphQLResponse<Data> }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as GraphQLResponse<Data> };
+}
+
 /** POSTs one GraphQL operation and returns the parsed response (HTTP errors included as responses). */
 export async function graphqlRequest<Data = Record<string, unknown>>(
   url: string,
@@ -14,12 +29,7 @@ export async function graphqlRequest<Data = Record<string, unknown>>(
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<Data>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as GraphQLResponse<Data>;
+  return (await graphqlPost<Data>(url, query, variables, headers)).body;
 }
 
 /** The first error's code, for asserting on failures. */

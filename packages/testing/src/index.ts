@@ -1,7 +1,14 @@
 export { pgliteBackend, realMysqlBackend, realPostgresBackend, type SqlBackend } from './databases.ts';
 export { type EventBackend, embeddedLogBackend, kafkaBackend } from './event-backends.ts';
 export { collectEvents } from './events.ts';
-export { dataOf, errorCode, type GraphQLResponse, graphqlRequest, retryUnavailable } from './graphql.ts';
+export {
+  dataOf,
+  errorCode,
+  type GraphQLResponse,
+  graphqlPost,
+  graphqlRequest,
+  retryUnavailable,
+} from './graphql.ts';
 export { temporaryMigrations } from './migrations.ts';
 export { uniqueName } from './names.ts';
 export { setupTimeoutMs } from './timeouts.ts';
