@@ -5,7 +5,12 @@ import { sendJson } from '@hsg/kit/http';
 import { graphqlPost } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRouter, type Router, type RouterFeature } from '../src/router.ts';
-import { composeTestSupergraph, startTestSubgraphs, type TestSubgraph } from './test-subgraphs.ts';
+import {
+  composeTestSupergraph,
+  startTestRouter,
+  startTestSubgraphs,
+  type TestSubgraph,
+} from './test-subgraphs.ts';
 
 declare module '../src/context.ts' {
   interface RouterContext {
@@ -109,14 +114,9 @@ describe('router features', () => {
 
   beforeAll(async () => {
     ({ people, visits } = await startTestSubgraphs());
-    router = createRouter({
-      supergraphSdl: composeTestSupergraph(),
-      logger: silentLogger(),
-      subgraphUrls: { people: people.url, visits: visits.url },
-      readiness: { timeoutMs: 500, cacheMs: 0 },
+    ({ router, base } = await startTestRouter([people, visits], {
       features: [fhirFeature, requestIdFeature, liveFeature],
-    });
-    base = `http://127.0.0.1:${await router.start(0)}`;
+    }));
   }, 30_000);
   afterAll(async () => {
     await router.stop();
@@ -231,10 +231,10 @@ describe('router stop with a WebSocket still open', () => {
       const socket = new WebSocket(`ws://127.0.0.1:${port}/live/ward-9`);
       const closed = new Promise((resolve) => socket.addEventListener('close', resolve));
       await new Promise((resolve) => socket.addEventListener('message', resolve));
-      const stopping = performance.now();
+      // stop() resolves once the 200 ms grace has destroyed the socket (a hang fails on the test timeout).
       await router.stop(200);
-      expect(performance.now() - stopping).toBeLessThan(2000);
       await closed;
+      expect(socket.readyState).toBe(WebSocket.CLOSED);
     } finally {
       await Promise.all([people.stop(), visits.stop()]);
     }
@@ -249,13 +249,7 @@ describe('router request bodies', () => {
 
   beforeAll(async () => {
     ({ people, visits } = await startTestSubgraphs());
-    router = createRouter({
-      supergraphSdl: composeTestSupergraph(),
-      logger: silentLogger(),
-      subgraphUrls: { people: people.url, visits: visits.url },
-      maxBodyBytes: 10_000,
-    });
-    port = await router.start(0);
+    ({ router, port } = await startTestRouter([people, visits], { maxBodyBytes: 10_000 }));
   }, 30_000);
   afterAll(async () => {
     await router.stop();

@@ -1,25 +1,15 @@
 import { silentLogger } from '@hsg/kit';
 import { graphqlPost } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createRouter, type Router, type RouterDeps } from '../src/router.ts';
-import { composeTestSupergraph, startTestSubgraphs, type TestSubgraph } from './test-subgraphs.ts';
+import { createRouter, type Router } from '../src/router.ts';
+import {
+  composeTestSupergraph,
+  startTestRouter,
+  startTestSubgraphs,
+  type TestSubgraph,
+} from './test-subgraphs.ts';
 
 const supergraphSdl = composeTestSupergraph();
-
-async function startRouter(
-  subgraphs: TestSubgraph[],
-  options: Partial<RouterDeps> = {},
-): Promise<{ router: Router; base: string }> {
-  const router = createRouter({
-    supergraphSdl,
-    logger: silentLogger(),
-    subgraphUrls: Object.fromEntries(subgraphs.map((subgraph) => [subgraph.name, subgraph.url])),
-    readiness: { timeoutMs: 500, cacheMs: 0 },
-    ...options,
-  });
-  const port = await router.start(0);
-  return { router, base: `http://127.0.0.1:${port}` };
-}
 
 describe('router over two subgraphs', () => {
   let people: TestSubgraph;
@@ -29,7 +19,7 @@ describe('router over two subgraphs', () => {
 
   beforeAll(async () => {
     ({ people, visits } = await startTestSubgraphs());
-    ({ router, base } = await startRouter([people, visits]));
+    ({ router, base } = await startTestRouter([people, visits]));
   });
   afterAll(async () => {
     await router.stop();
@@ -106,7 +96,7 @@ describe('router over two subgraphs', () => {
 describe('router when a subgraph is down', () => {
   it('answers /ready with 503 naming the subgraph, and queries with UNAVAILABLE', async () => {
     const { people, visits } = await startTestSubgraphs();
-    const { router, base } = await startRouter([people, visits]);
+    const { router, base } = await startTestRouter([people, visits]);
     try {
       await visits.stop();
       const ready = await fetch(`${base}/ready`);
@@ -129,7 +119,7 @@ describe('router when a subgraph is down', () => {
 describe('router connections to subgraphs', () => {
   it('reuses at most maxSocketsPerSubgraph keep-alive connections per subgraph', async () => {
     const { people, visits } = await startTestSubgraphs();
-    const { router, base } = await startRouter([people, visits], { maxSocketsPerSubgraph: 2 });
+    const { router, base } = await startTestRouter([people, visits], { maxSocketsPerSubgraph: 2 });
     try {
       const query = '{ person(id: "p4") { name visits { id } } }';
       const results = await Promise.all(
@@ -150,7 +140,7 @@ describe('router connections to subgraphs', () => {
 describe('router in production', () => {
   it('serves no landing page and refuses introspection', async () => {
     const { people, visits } = await startTestSubgraphs();
-    const { router, base } = await startRouter([people, visits], { production: true });
+    const { router, base } = await startTestRouter([people, visits], { production: true });
     try {
       const page = await fetch(`${base}/graphql`, { headers: { accept: 'text/html' } });
       expect(await page.text()).not.toContain('embeddable-sandbox');

@@ -7,6 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import { AppError, silentLogger } from '@hsg/kit';
 import { apolloRoute, createHttpApp, formatGraphQLError } from '@hsg/kit/http';
 import { GraphQLError, GraphQLScalarType, parse } from 'graphql';
+import { createRouter, type Router, type RouterDeps } from '../src/router.ts';
 
 const federation = '@link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 
@@ -119,4 +120,20 @@ export function composeTestSupergraph(): string {
   ]);
   if (result.errors) throw new Error(result.errors.map((error) => error.message).join('\n'));
   return result.supergraphSdl;
+}
+
+/** A router over the test subgraphs on a free port, readiness probed afresh on every /ready. */
+export async function startTestRouter(
+  subgraphs: TestSubgraph[],
+  options: Partial<RouterDeps> = {},
+): Promise<{ router: Router; port: number; base: string }> {
+  const router = createRouter({
+    supergraphSdl: composeTestSupergraph(),
+    logger: silentLogger(),
+    subgraphUrls: Object.fromEntries(subgraphs.map((subgraph) => [subgraph.name, subgraph.url])),
+    readiness: { timeoutMs: 500, cacheMs: 0 },
+    ...options,
+  });
+  const port = await router.start(0);
+  return { router, port, base: `http://127.0.0.1:${port}` };
 }

@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@hsg/kit';
 import { expect, it } from '@jest/globals';
 
-it('redacts patient fields and secrets at the top and one level deep', () => {
+/** A logger writing into an array of lines, as a log shipper would read them. */
+function capture() {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -10,7 +11,11 @@ it('redacts patient fields and secrets at the top and one level deep', () => {
       done();
     },
   });
-  const logger = createLogger({ service: 'patient', destination });
+  return { lines, logger: createLogger({ service: 'patient', destination }) };
+}
+
+it('redacts patient fields and secrets at the top and one level deep', () => {
+  const { lines, logger } = capture();
   logger.info(
     {
       patientId: 'p-1',
@@ -48,14 +53,7 @@ it('redacts patient fields and secrets at the top and one level deep', () => {
 });
 
 it('redacts patient fields at any depth: nested objects, arrays, errors and SQL parameters', () => {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  const logger = createLogger({ service: 'patient', destination });
+  const { lines, logger } = capture();
   const failed = Object.assign(new Error('insert into patients failed'), {
     code: '23505',
     params: ['MRN-0100001-7', 'Grace', 'Hopper', '1906-12-09'],
