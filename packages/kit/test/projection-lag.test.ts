@@ -70,14 +70,13 @@ describe('waiting for a projection', () => {
 
   it('returns as soon as a projection commit brings the entity', async () => {
     const projected = { value: undefined as string | undefined };
+    // Waits and rechecks of 60 s: only the wake can end it before the test's own timeout.
     const policy = lag({ waitMs: 60_000, recheckMs: 60_000 });
-    const started = performance.now();
     const waiting = awaitProjected(reader(projected), present, policy);
     await new Promise((resolve) => setImmediate(resolve));
     projected.value = 'there';
     policy.signal.wake();
     expect(await waiting).toBe('there');
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('re-reads every recheckMs even without a wake-up (one can be lost on a reconnect)', async () => {
