@@ -60,4 +60,27 @@ describe('formatGraphQLError', () => {
     );
     expect(reported).toEqual([bug]);
   });
+
+  it('never passes a stack trace or exception details on, whoever added them (a subgraph, graphql-js)', () => {
+    const stacktrace = ['Error: boom', '    at /work/main/subgraphs/patient/src/domain.ts:12:5'];
+    const fromSubgraph = {
+      message: 'Date must be a real calendar date',
+      extensions: { code: 'BAD_USER_INPUT', serviceName: 'patient', stacktrace, exception: { stacktrace } },
+    };
+    const reported = new GraphQLError('x', {
+      originalError: Object.assign({}, fromSubgraph) as unknown as Error,
+    });
+    expect(formatGraphQLError(fromSubgraph, reported)).toEqual({
+      message: 'Date must be a real calendar date',
+      extensions: { code: 'BAD_USER_INPUT', serviceName: 'patient' },
+    });
+    const validation = {
+      message: 'Cannot query field',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', stacktrace },
+    };
+    expect(formatGraphQLError(validation, new GraphQLError('Cannot query field'))).toEqual({
+      message: 'Cannot query field',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+  });
 });

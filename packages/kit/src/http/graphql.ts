@@ -19,12 +19,24 @@ export function formatGraphQLError(
   onUnexpected?: (cause: unknown) => void,
 ): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original === undefined || original === null) return formatted;
-  if (typeof formatted.extensions?.serviceName === 'string' && !(original instanceof Error)) return formatted;
-  if (original instanceof GraphQLError) return formatted;
+  if (original === undefined || original === null) return withoutInternals(formatted);
+  if (typeof formatted.extensions?.serviceName === 'string' && !(original instanceof Error))
+    return withoutInternals(formatted);
+  if (original instanceof GraphQLError) return withoutInternals(formatted);
   if (!isAppError(original)) onUnexpected?.(original);
   const shape = toGraphQLErrorShape(original);
   return { ...formatted, message: shape.message, extensions: shape.extensions };
+}
+
+/**
+ * Stack traces and exception details never reach a client, in any mode: a development subgraph (or one
+ * on another engine) may have added them, and the router passes subgraph errors through.
+ */
+function withoutInternals(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const extensions = formatted.extensions;
+  if (!extensions || !('stacktrace' in extensions || 'exception' in extensions)) return formatted;
+  const { stacktrace: _stacktrace, exception: _exception, ...kept } = extensions;
+  return { ...formatted, extensions: kept };
 }
 
 export interface ApolloRouteOptions {

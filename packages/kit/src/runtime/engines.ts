@@ -38,6 +38,7 @@ async function startApollo<Context extends BaseContext>(
     formatError: (formatted, error) =>
       formatGraphQLError(formatted, error, reportUnexpected(options.logger, formatted.path)),
     plugins: [ApolloServerPluginInlineTraceDisabled()],
+    includeStacktraceInErrorResponses: false, // never, not even in development (paths of this machine)
     logger: options.logger,
     stopOnTerminationSignals: false, // the process owns the signals and stops things in order
   });
