@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { portEnvOf } from '@hsg/launcher/port-env';
 import { freePorts } from '@hsg/launcher/real';
-import { parts, portVariable } from '@hsg/launcher/registry';
 import { dataOf, graphqlRequest } from '@hsg/testing';
 import { afterAll, expect, it } from '@jest/globals';
 
@@ -39,7 +39,7 @@ it('starts from a clean clone with npm install && npm start and answers a patien
     detached: true, // its own process group, so npm and node stop together
     env: {
       ...process.env,
-      ...Object.fromEntries(parts.map((part) => [portVariable(part), String(ports[part.name as 'router'])])),
+      ...portEnvOf(ports),
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isPortFree } from '@hsg/infra';
+import { portEnvOf } from '@hsg/launcher/port-env';
 import { freePorts } from '@hsg/launcher/real';
-import { parts, portVariable } from '@hsg/launcher/registry';
 import { waitFor } from '@hsg/testing';
 import { afterEach, expect, it } from '@jest/globals';
 
@@ -29,7 +29,7 @@ async function npmStart() {
       ...process.env,
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
-      ...Object.fromEntries(parts.map((part) => [portVariable(part), String(ports[part.name as 'router'])])),
+      ...portEnvOf(ports),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,8 +2,8 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isPortFree } from '@hsg/infra';
+import { portEnvOf } from '@hsg/launcher/port-env';
 import { dropRealModeStores, freePorts } from '@hsg/launcher/real';
-import { parts, portVariable } from '@hsg/launcher/registry';
 import { uniqueName, waitFor } from '@hsg/testing';
 import { afterAll, expect, it } from '@jest/globals';
 
@@ -26,7 +26,7 @@ it('stops every part loudly when one of them dies under npm run start:real', asy
       ...process.env,
       LOG_LEVEL: 'warn',
       STORE_PREFIX: storePrefix,
-      ...Object.fromEntries(parts.map((part) => [portVariable(part), String(ports[part.name as 'router'])])),
+      ...portEnvOf(ports),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,10 +8,10 @@ import { createRouter } from '@hsg/router';
 import { loadSupergraphSdl } from '@hsg/schema';
 import { z } from 'zod';
 import { loadDemoData } from './demo-data.ts';
+import { portEnvFields, portsFromEnv } from './port-env.ts';
 import { repoRoot } from './processes.ts';
 import {
   type PartPorts,
-  portVariable,
   router as routerPart,
   type SubgraphDefinitionOf,
   type SubgraphName,
@@ -121,16 +121,10 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 
 /** `npm start`'s environment: PORT for the router, <NAME>_PORT per subgraph, DATA_DIR, LOG_LEVEL. */
 export function parseEmbeddedEnv(env: Record<string, string | undefined> = process.env) {
-  const ports = Object.fromEntries(
-    [routerPart, ...Object.values(subgraphParts)].map((part) => [
-      portVariable(part),
-      envFields.port(part.port),
-    ]),
-  );
   return parseEnv(
     'embedded',
     z.object({
-      ...ports,
+      ...portEnvFields(),
       /** Where the data lives between runs (`npm run reset` removes it). */
       DATA_DIR: z.string().default(defaultDataDir),
       LOG_LEVEL: envFields.logLevel(),
@@ -147,10 +141,7 @@ if (import.meta.main) {
   const env = parseEmbeddedEnv();
   const dataDir = env.DATA_DIR;
   const logger = createLogger({ service: 'embedded', level: env.LOG_LEVEL });
-  const ports = Object.fromEntries(
-    [routerPart, ...Object.values(subgraphParts)].map((part) => [part.name, env[portVariable(part)]]),
-  );
-  const system = await startEmbedded({ dataDir, ports, logger });
+  const system = await startEmbedded({ dataDir, ports: portsFromEnv(env), logger });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const urls: Array<[string, string]> = [
     ['GraphQL + Apollo Sandbox:', system.routerUrl],

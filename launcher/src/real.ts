@@ -3,13 +3,13 @@ import { createLogger, envFields, onShutdown, parseEnv } from '@hsg/kit';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { z } from 'zod';
+import { portEnvFields, portsFromEnv } from './port-env.ts';
 import { type ManagedProcess, runProcess, waitForHttp } from './processes.ts';
 import {
   type Part,
   type PartPorts,
   type PartStore,
   parts,
-  portVariable,
   router as routerPart,
   type SubgraphName,
   subgraphParts,
@@ -107,7 +107,6 @@ export async function dropRealModeStores(schemaPrefix: string): Promise<void> {
 
 /** `npm run start:real`'s environment: the same port variables as `npm start`. */
 function parseRealEnv(env: Record<string, string | undefined> = process.env) {
-  const all = [routerPart, ...subgraphParts()];
   const parsed = parseEnv(
     'launcher',
     z.object({
@@ -117,7 +116,7 @@ function parseRealEnv(env: Record<string, string | undefined> = process.env) {
         .string()
         .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or a lower-case identifier')
         .default(''),
-      ...Object.fromEntries(all.map((part) => [portVariable(part), envFields.port(part.port)])),
+      ...portEnvFields(),
     }),
     env,
   ) as Record<string, unknown> & {
@@ -127,7 +126,7 @@ function parseRealEnv(env: Record<string, string | undefined> = process.env) {
   return {
     LOG_LEVEL: parsed.LOG_LEVEL,
     storePrefix: parsed.STORE_PREFIX,
-    ports: Object.fromEntries(all.map((part) => [part.name, parsed[portVariable(part)] as number])),
+    ports: portsFromEnv(parsed),
   };
 }
 

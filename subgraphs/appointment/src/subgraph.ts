@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { appointmentTopic, doctorTopic, patientTopic } from '@hsg/contracts';
-import { createWakeup } from '@hsg/kit';
-import { createEventConsumer, sqlInbox, wakeOnNotify } from '@hsg/kit/events';
-import { defineSubgraph, type Worker } from '@hsg/kit/runtime';
+import { createEventConsumer, projectionCommits, sqlInbox } from '@hsg/kit/events';
+import { defineSubgraph } from '@hsg/kit/runtime';
 import type { MigrationSource, SqlDatabase } from '@hsg/kit/sql';
 import { parse } from 'graphql';
 import { createAppointmentDomain } from './domain.ts';
@@ -43,15 +42,7 @@ export const appointmentSubgraph = defineSubgraph({
   createStore: createSqlAppointmentStore,
   createWorkers({ database, transport, logger, clock, settings }) {
     // Projection commits NOTIFY this channel, so waiting bookings wake at once on every instance.
-    const signal = createWakeup();
-    let unlisten: (() => Promise<void>) | undefined;
-    const projectionCommits = {
-      signal,
-      async start() {
-        unlisten = await wakeOnNotify(database, projectionChannel(database.namespace), signal, logger);
-      },
-      stop: async () => unlisten?.(),
-    } satisfies Worker & { signal: unknown };
+    const commits = projectionCommits(database, projectionChannel(database.namespace), logger);
     const projections = createEventConsumer({
       transport,
       inbox: sqlInbox(database),
@@ -66,14 +57,14 @@ export const appointmentSubgraph = defineSubgraph({
       graceMinutes: settings.NO_SHOW_GRACE_MINUTES,
       clock,
     });
-    return { projectionCommits, projections, noShowJob };
+    return { commits, projections, noShowJob };
   },
   createApi({ store, clock, settings, workers }) {
     const lag = {
       waitMs: settings.PROJECTION_WAIT_MS,
       graceMs: settings.PROJECTION_GRACE_MS,
       consumerReady: () => workers.projections.state() === 'ready',
-      signal: workers.projectionCommits.signal,
+      signal: workers.commits.signal,
     };
     const domain = createAppointmentDomain({ store, clock, lag });
     return {

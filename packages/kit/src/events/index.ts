@@ -46,6 +46,7 @@ export {
   classifyAbsence,
   defaultRecheckMs,
   type ProjectionLag,
+  projectionCommits,
   wakeOnNotify,
 } from './projection-lag.ts';
 export { migrateAndStartOutbox } from './service-outbox.ts';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { uuidV7Time } from '../ids.ts';
-import type { Wakeup } from '../signal.ts';
+import { createWakeup, type Wakeup } from '../signal.ts';
 import type { SqlDatabase } from '../sql/types.ts';
 
 /**
@@ -77,4 +77,22 @@ export async function wakeOnNotify(
     logger.warn({ err: error, channel }, 'cannot listen for projection commits; waiting requests poll');
     return async () => {};
   }
+}
+
+/**
+ * A worker (start/stop) holding the wake-up signal of a projection's commits: LISTEN on `channel` while
+ * running. Any subgraph that projects another's entities starts one and hands `signal` to its lag policy.
+ */
+export function projectionCommits(database: SqlDatabase, channel: string, logger: Logger) {
+  const signal = createWakeup();
+  let unlisten: (() => Promise<void>) | undefined;
+  return {
+    signal,
+    async start(): Promise<void> {
+      unlisten = await wakeOnNotify(database, channel, signal, logger);
+    },
+    async stop(): Promise<void> {
+      await unlisten?.();
+    },
+  };
 }
