@@ -3,4 +3,9 @@ export { type InfraEnv, type InfraPorts, infraDir, infraEnv, infraPorts } from '
 export { type KafkaBroker, type StartKafkaBrokerOptions, startKafkaBroker } from './kafka-broker.ts';
 export { isKafkaServing } from './kafka-probe.ts';
 export { freePort, isPortFree, isPortOpen, waitForPort, waitForPortFree } from './net.ts';
+export {
+  type PrivatePostgres,
+  type StartPrivatePostgresOptions,
+  startPrivatePostgres,
+} from './postgres-private.ts';
 export { type WaitOptions, waitUntil } from './wait.ts';

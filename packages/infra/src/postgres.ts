@@ -8,11 +8,11 @@ import { isPortOpen } from './net.ts';
 import { isOurProcess, logTail, readPidFile, run, runChecked } from './proc.ts';
 import { portInUse, type Service, socketDirFor } from './service.ts';
 
-const BIN = '/usr/lib/postgresql/15/bin';
-const isRoot = process.getuid?.() === 0;
+export const BIN = '/usr/lib/postgresql/15/bin';
+export const isRoot = process.getuid?.() === 0;
 
 /** Runs a Postgres binary as the postgres user when we are root (runuser: sudo is not installed). */
-function asPostgres(bin: string, args: readonly string[]): [string, string[]] {
+export function asPostgres(bin: string, args: readonly string[]): [string, string[]] {
   const cmd = path.join(BIN, bin);
   return isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, [...args]];
 }

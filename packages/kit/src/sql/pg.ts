@@ -1,6 +1,9 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { OID, parseDate, parseInt8, postgresNotify, quoteIdentifier } from './postgres-common.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import type { BackoffOptions } from '../retry.ts';
+import { createPgListener } from './pg-listener.ts';
+import { OID, parseDate, parseInt8, postgresNotify } from './postgres-common.ts';
 import { assertIdentifier, observeQueries, type QueryObserver, type SqlDatabase } from './types.ts';
 
 export interface PgDatabaseOptions {
@@ -10,6 +13,10 @@ export interface PgDatabaseOptions {
   /** Upper bound on pooled connections. */
   maxConnections?: number;
   onQuery?: QueryObserver;
+  /** Where the LISTEN connection reports losing and regaining its server; silent when absent. */
+  logger?: Logger;
+  /** Reconnect delays of the LISTEN connection (default 100 ms doubling to 5 s, jittered). */
+  listenBackoff?: BackoffOptions;
 }
 
 const types = {
@@ -36,7 +43,12 @@ export async function createPgDatabase(options: PgDatabaseOptions): Promise<SqlD
     ...observeQueries(options.onQuery),
   });
 
-  const listeners = new Set<pg.Client>();
+  // LISTEN needs a session of its own: a pooled connection would be handed to other queries.
+  const listener = createPgListener({
+    connection,
+    logger: options.logger ?? silentLogger(),
+    ...(options.listenBackoff ? { backoff: options.listenBackoff } : {}),
+  });
   let closed = false;
   return {
     dialect: 'postgres',
@@ -44,26 +56,11 @@ export async function createPgDatabase(options: PgDatabaseOptions): Promise<SqlD
     namespace: schema ?? 'public',
     transaction: (fn) => db.transaction().execute(fn),
     notify: postgresNotify,
-    async listen(channel, onNotify) {
-      // LISTEN needs a session of its own: a pooled connection would be handed to other queries.
-      const client = new pg.Client(connection);
-      client.on('error', () => {});
-      client.on('notification', (message) => {
-        if (message.channel === channel) onNotify();
-      });
-      await client.connect();
-      await client.query(`listen ${quoteIdentifier(channel)}`);
-      listeners.add(client);
-      return async () => {
-        listeners.delete(client);
-        await client.end().catch(() => {});
-      };
-    },
+    listen: (channel, onNotify) => listener.listen(channel, onNotify),
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([...listeners].map((client) => client.end().catch(() => {})));
-      listeners.clear();
+      await listener.close();
       await db.destroy();
     },
   };

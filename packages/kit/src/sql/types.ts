@@ -19,7 +19,12 @@ export interface SqlDatabase<DB = any> {
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
   /** Sends a wake-up on `channel`, delivered once the transaction commits (or at once outside one). */
   notify(executor: AnyKysely, channel: string): Promise<void>;
-  /** Calls onNotify for every notification on `channel`; resolves to a function that unsubscribes. */
+  /**
+   * Calls onNotify for every notification on `channel`; resolves to a function that unsubscribes. Also
+   * calls it when notifications may have been missed (the LISTEN session was lost and is back), so treat
+   * a call as "look at the store again", never as a count of notifications. Rejects when it cannot
+   * listen at all at the time of the call.
+   */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
