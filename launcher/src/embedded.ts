@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createLogger, envFields, type Logger, onShutdown, parseEnv } from '@hsg/kit';
 import { createEmbeddedLog, type EventTransport, eventLogMigrations } from '@hsg/kit/events';
+import { limitEnvFields, limitsFromEnv, type OperationLimits, routerLimitDefaults } from '@hsg/kit/graphql';
 import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import { EmbeddedPostgres, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
 import { createRouter } from '@hsg/router';
@@ -36,6 +37,12 @@ export interface EmbeddedOptions {
   clock?: () => Date;
   /** Defaults to info-level lines on stdout. */
   logger?: Logger;
+  /** Production: no Sandbox, introspection, field suggestions or query-plan headers (NODE_ENV=production). */
+  production?: boolean;
+  /** The router's operation limits (GRAPHQL_MAX_* variables); defaults: the router's. */
+  limits?: Partial<OperationLimits>;
+  /** Browser origins the router allows by CORS (CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
 }
 
 export interface EmbeddedSystem {
@@ -109,6 +116,9 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       subgraphUrls: Object.fromEntries(
         Object.values(subgraphs).map((subgraph) => [subgraph.name, subgraph.url]),
       ),
+      production: options.production ?? false,
+      corsOrigins: options.corsOrigins ?? [],
+      ...(options.limits ? { limits: options.limits } : {}),
     });
     const routerPort = await router.start(options.ports?.router ?? routerPart.port);
     started.push(router);
@@ -119,7 +129,10 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
 }
 
-/** `npm start`'s environment: PORT for the router, <NAME>_PORT per subgraph, DATA_DIR, LOG_LEVEL. */
+/**
+ * `npm start`'s environment: PORT for the router, <NAME>_PORT per subgraph, DATA_DIR, LOG_LEVEL, and the
+ * router's NODE_ENV and GRAPHQL_MAX_* as in real mode.
+ */
 export function parseEmbeddedEnv(env: Record<string, string | undefined> = process.env) {
   return parseEnv(
     'embedded',
@@ -128,12 +141,17 @@ export function parseEmbeddedEnv(env: Record<string, string | undefined> = proce
       /** Where the data lives between runs (`npm run reset` removes it). */
       DATA_DIR: z.string().default(defaultDataDir),
       LOG_LEVEL: envFields.logLevel(),
+      NODE_ENV: envFields.nodeEnv(),
+      CORS_ORIGINS: envFields.origins(),
+      ...limitEnvFields(routerLimitDefaults),
     }),
     env,
-  ) as { DATA_DIR: string; LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>> } & Record<
-    string,
-    number
-  >;
+  ) as unknown as {
+    DATA_DIR: string;
+    LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>>;
+    NODE_ENV: z.output<ReturnType<typeof envFields.nodeEnv>>;
+    CORS_ORIGINS: string[];
+  } & Record<string, number>;
 }
 
 if (import.meta.main) {
@@ -141,10 +159,18 @@ if (import.meta.main) {
   const env = parseEmbeddedEnv();
   const dataDir = env.DATA_DIR;
   const logger = createLogger({ service: 'embedded', level: env.LOG_LEVEL });
-  const system = await startEmbedded({ dataDir, ports: portsFromEnv(env), logger });
+  const production = env.NODE_ENV === 'production';
+  const system = await startEmbedded({
+    dataDir,
+    ports: portsFromEnv(env),
+    logger,
+    production,
+    limits: limitsFromEnv(env, routerLimitDefaults),
+    corsOrigins: env.CORS_ORIGINS,
+  });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const urls: Array<[string, string]> = [
-    ['GraphQL + Apollo Sandbox:', system.routerUrl],
+    [production ? 'GraphQL (production):' : 'GraphQL + Apollo Sandbox:', system.routerUrl],
     ...Object.values(system.subgraphs).map((subgraph): [string, string] => [
       `${subgraph.name} subgraph:`,
       subgraph.url,

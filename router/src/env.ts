@@ -1,4 +1,5 @@
 import { envFields, parseEnv } from '@hsg/kit';
+import { limitEnvFields, limitsFromEnv, type OperationLimits, routerLimitDefaults } from '@hsg/kit/graphql';
 import { supergraphPath } from '@hsg/schema';
 import { z } from 'zod';
 
@@ -10,7 +11,7 @@ const overridePrefix = 'SUBGRAPH_URL_';
 const schema = z.object({
   PORT: envFields.port(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: envFields.nodeEnv(),
   LOG_LEVEL: envFields.logLevel(),
   SUPERGRAPH_PATH: z.string().min(1).default(supergraphPath),
   /** JSON map of subgraph name → URL, e.g. {"patient":"http://127.0.0.1:5101/graphql"}. */
@@ -31,12 +32,18 @@ const schema = z.object({
   SUBGRAPH_MAX_SOCKETS: z.coerce.number().int().min(1).max(4096).default(64),
   SUBGRAPH_TIMEOUT_MS: envFields.durationMs(30_000),
   /** Approximate size of the gateway's query-plan LRU cache. */
+  DRAIN_DELAY_MS: envFields.drainDelayMs(),
+  /** Browser origins allowed by CORS, comma-separated (https://app.example,http://localhost:5173); none by default. */
+  CORS_ORIGINS: envFields.origins(),
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).max(4096).default(30),
+  /** GRAPHQL_MAX_TOKENS, _DEPTH, _ALIASES, _ROOT_FIELDS, _DIRECTIVES, _COST. */
+  ...limitEnvFields(routerLimitDefaults),
 });
 
 export type RouterEnv = Omit<z.output<typeof schema>, 'SUBGRAPH_URLS'> & {
   /** Subgraph URL overrides by subgraph name (SUBGRAPH_URLS, then SUBGRAPH_URL_<NAME> on top). */
   subgraphUrls: Record<string, string>;
+  limits: OperationLimits;
 };
 
 export function parseRouterEnv(env: Record<string, string | undefined> = process.env): RouterEnv {
@@ -50,5 +57,6 @@ export function parseRouterEnv(env: Record<string, string | undefined> = process
     subgraphUrls[name.slice(overridePrefix.length).toLowerCase()] = String(parsed[name]);
   }
   const fixed = Object.fromEntries(Object.entries(rest).filter(([name]) => !name.startsWith(overridePrefix)));
-  return { ...(fixed as Omit<z.output<typeof schema>, 'SUBGRAPH_URLS'>), subgraphUrls };
+  const values = fixed as Omit<z.output<typeof schema>, 'SUBGRAPH_URLS'>;
+  return { ...values, subgraphUrls, limits: limitsFromEnv(values, routerLimitDefaults) };
 }

@@ -14,6 +14,9 @@ const router = createRouter({
   maxSocketsPerSubgraph: env.SUBGRAPH_MAX_SOCKETS,
   subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
   queryPlanCacheMiB: env.QUERY_PLAN_CACHE_MIB,
+  limits: env.limits,
+  drainDelayMs: env.DRAIN_DELAY_MS,
+  corsOrigins: env.CORS_ORIGINS,
 });
 const port = await router.start(env.PORT, env.HOST);
 logger.info(

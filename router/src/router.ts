@@ -9,6 +9,12 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from '@hsg/kit';
+import {
+  type OperationLimits,
+  parseOptionsFor,
+  routerLimitDefaults,
+  shapeLimitRules,
+} from '@hsg/kit/graphql';
 import { createHttpApp, formatGraphQLError, type HttpApp } from '@hsg/kit/http';
 import { type DocumentNode, type FormattedExecutionResult, GraphQLError } from 'graphql';
 import {
@@ -18,14 +24,17 @@ import {
   type RouterContext,
 } from './context.ts';
 import { SubgraphDataSource } from './data-source.ts';
+import { createCorsFeature } from './features/cors.ts';
 import type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
 import { createGraphQLHttpFeature } from './features/graphql-http.ts';
 import { createHealthFeature } from './features/health.ts';
 import { createSubgraphTransport } from './fetcher.ts';
+import { operationLimitsPlugin } from './limits.ts';
 import { subgraphReadiness } from './readiness.ts';
 import { resolveSubgraphUrls, type SubgraphEndpoint, subgraphsOf } from './subgraphs.ts';
 
 export type { ContextContributor, ContextInput, RouterContext } from './context.ts';
+export { type CorsOptions, createCorsFeature } from './features/cors.ts';
 export type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
 export { createGraphQLHttpFeature, type GraphQLHttpOptions } from './features/graphql-http.ts';
 export { createHealthFeature, type HealthOptions } from './features/health.ts';
@@ -46,6 +55,12 @@ export interface RouterDeps {
   readiness?: { timeoutMs?: number; cacheMs?: number };
   /** Request bodies over this answer 413 (PAYLOAD_TOO_LARGE). */
   maxBodyBytes?: number;
+  /** On stop, how long /ready answers 503 before the router stops accepting (default 0). */
+  drainDelayMs?: number;
+  /** Browser origins allowed by CORS (default none: CORS off). */
+  corsOrigins?: readonly string[];
+  /** Operation limits, checked before planning (defaults: routerLimitDefaults). */
+  limits?: Partial<OperationLimits>;
   /** Features beyond the built-in GraphQL over HTTP and health, set up after them in this order. */
   features?: RouterFeature[];
 }
@@ -80,8 +95,12 @@ export function createRouter({
   queryPlanCacheMiB = 30,
   readiness = {},
   maxBodyBytes,
+  drainDelayMs = 0,
+  corsOrigins = [],
+  limits: limitOverrides = {},
   features = [],
 }: RouterDeps): Router {
+  const limits = { ...routerLimitDefaults, ...limitOverrides };
   const subgraphs = resolveSubgraphUrls(subgraphsOf(supergraphSdl), subgraphUrls);
   const urlByName = new Map(subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const transport = createSubgraphTransport({
@@ -110,7 +129,11 @@ export function createRouter({
     formatError: formatGraphQLError,
     nodeEnv: production ? 'production' : 'development',
     introspection: !production,
+    // No "Did you mean …?" in production: suggestions map out the schema for whoever probes it.
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
+    parseOptions: parseOptionsFor(limits),
+    validationRules: shapeLimitRules(limits),
     // index.ts owns the signals: it drains the HTTP server before Apollo stops.
     stopOnTerminationSignals: false,
     plugins: [
@@ -122,11 +145,12 @@ export function createRouter({
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, footer: false }),
+      operationLimitsPlugin(limits),
       logUnexpectedErrors(logger),
     ],
   });
 
-  const app = createHttpApp([], logger);
+  const app = createHttpApp([], logger, { drainDelayMs });
   const contributors: ContextContributor[] = [];
   const buildContext = createContextBuilder(contributors);
   const contextFor = (headers: IncomingHttpHeaders, request?: IncomingMessage) =>
@@ -161,6 +185,7 @@ export function createRouter({
     subgraphs,
     route: (route) => app.route(route),
     upgrade: (upgrade) => app.upgrade(upgrade),
+    hook: (hook) => app.hook(hook),
     plugin(plugin) {
       if (!settingUp) throw new Error('Apollo plugins can only be added while features set up');
       apollo.addPlugin(plugin);
@@ -174,6 +199,7 @@ export function createRouter({
   };
   const lifecycles: Array<FeatureLifecycle & { name: string }> = [];
   for (const feature of [
+    createCorsFeature({ origins: corsOrigins }),
     createGraphQLHttpFeature({ maxBodyBytes }),
     createHealthFeature({ checks: subgraphReadiness(subgraphs, probeTransport, readiness) }),
     ...features,

@@ -1,3 +1,4 @@
+import { routerLimitDefaults } from '@hsg/kit/graphql';
 import { supergraphPath } from '@hsg/schema';
 import { describe, expect, it } from '@jest/globals';
 import { parseRouterEnv } from '../src/env.ts';
@@ -12,9 +13,32 @@ describe('parseRouterEnv', () => {
       SUPERGRAPH_PATH: supergraphPath,
       SUBGRAPH_MAX_SOCKETS: 64,
       SUBGRAPH_TIMEOUT_MS: 30_000,
+      DRAIN_DELAY_MS: 0,
+      CORS_ORIGINS: [],
       QUERY_PLAN_CACHE_MIB: 30,
+      GRAPHQL_MAX_TOKENS: routerLimitDefaults.maxTokens,
+      GRAPHQL_MAX_DEPTH: routerLimitDefaults.maxDepth,
+      GRAPHQL_MAX_ALIASES: routerLimitDefaults.maxAliases,
+      GRAPHQL_MAX_ROOT_FIELDS: routerLimitDefaults.maxRootFields,
+      GRAPHQL_MAX_DIRECTIVES: routerLimitDefaults.maxDirectives,
+      GRAPHQL_MAX_COST: routerLimitDefaults.maxCost,
       subgraphUrls: {},
+      limits: routerLimitDefaults,
     });
+  });
+
+  it('reads the limits, the CORS allowlist and the drain delay', () => {
+    const env = parseRouterEnv({
+      GRAPHQL_MAX_DEPTH: '8',
+      GRAPHQL_MAX_COST: '500',
+      CORS_ORIGINS: 'https://app.clinic.example, http://localhost:5173',
+      DRAIN_DELAY_MS: '5000',
+    });
+    expect(env.limits).toEqual({ ...routerLimitDefaults, maxDepth: 8, maxCost: 500 });
+    expect(env.CORS_ORIGINS).toEqual(['https://app.clinic.example', 'http://localhost:5173']);
+    expect(env.DRAIN_DELAY_MS).toBe(5000);
+    expect(() => parseRouterEnv({ CORS_ORIGINS: 'https://app.example/path' })).toThrow(/CORS_ORIGINS/);
+    expect(() => parseRouterEnv({ GRAPHQL_MAX_DEPTH: '0' })).toThrow(/GRAPHQL_MAX_DEPTH/);
   });
 
   it('merges SUBGRAPH_URLS with SUBGRAPH_URL_<NAME>, the latter winning', () => {

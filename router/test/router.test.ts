@@ -82,7 +82,7 @@ describe('router over two subgraphs', () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { people: true, visits: true } });
+    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: { people: 'up', visits: 'up' } });
   });
 
   it('serves the Sandbox landing page to a browser in development', async () => {
@@ -94,14 +94,14 @@ describe('router over two subgraphs', () => {
 });
 
 describe('router when a subgraph is down', () => {
-  it('answers /ready with 503 naming the subgraph, and queries with UNAVAILABLE', async () => {
+  it('answers /ready with 200 degraded naming the subgraph, and queries that need it with UNAVAILABLE', async () => {
     const { people, visits } = await startTestSubgraphs();
     const { router, base } = await startTestRouter([people, visits]);
     try {
       await visits.stop();
       const ready = await fetch(`${base}/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toEqual({ status: 'not ready', checks: { people: true, visits: false } });
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'degraded', subgraphs: { people: 'up', visits: 'down' } });
 
       const { body } = await graphqlPost(`${base}/graphql`, '{ person(id: "p3") { name visits { id } } }');
       expect(body.errors?.[0]).toMatchObject({
@@ -138,7 +138,10 @@ describe('router connections to subgraphs', () => {
 });
 
 describe('router in production', () => {
-  it('serves no landing page and refuses introspection', async () => {
+  const planHeader = { 'apollo-query-plan-experimental': 'true' };
+  const misspelt = '{ person(id: "p1") { nme } }';
+
+  it('serves no landing page, and refuses introspection, field suggestions and query plans', async () => {
     const { people, visits } = await startTestSubgraphs();
     const { router, base } = await startTestRouter([people, visits], { production: true });
     try {
@@ -146,6 +149,30 @@ describe('router in production', () => {
       expect(await page.text()).not.toContain('embeddable-sandbox');
       const { body } = await graphqlPost(`${base}/graphql`, '{ __schema { types { name } } }');
       expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const suggestion = await graphqlPost(`${base}/graphql`, misspelt);
+      expect(suggestion.body.errors?.[0]?.message).toMatch(/Cannot query field "nme"/);
+      expect(suggestion.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
+      const planned = await graphqlPost(`${base}/graphql`, '{ person(id: "p1") { name } }', {}, planHeader);
+      expect(planned.body.data).toEqual({ person: { name: 'Person p1' } });
+      expect(planned.body).not.toHaveProperty('extensions');
+    } finally {
+      await router.stop();
+      await Promise.all([people.stop(), visits.stop()]);
+    }
+  });
+
+  it('offers all of them in development, so the test above can fail', async () => {
+    const { people, visits } = await startTestSubgraphs();
+    const { router, base } = await startTestRouter([people, visits]);
+    try {
+      const page = await fetch(`${base}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await page.text()).toContain('embeddable-sandbox');
+      const { body } = await graphqlPost(`${base}/graphql`, '{ __schema { queryType { name } } }');
+      expect(body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+      const suggestion = await graphqlPost(`${base}/graphql`, misspelt);
+      expect(suggestion.body.errors?.[0]?.message).toMatch(/Did you mean "name"/);
+      const planned = await graphqlPost(`${base}/graphql`, '{ person(id: "p1") { name } }', {}, planHeader);
+      expect(planned.body).toHaveProperty('extensions.__queryPlanExperimental');
     } finally {
       await router.stop();
       await Promise.all([people.stop(), visits.stop()]);

@@ -69,7 +69,8 @@ export interface TestSubgraph {
   stop(): Promise<void>;
 }
 
-async function serveSubgraph(name: string, sdl: string, resolvers: object): Promise<TestSubgraph> {
+/** One subgraph on a free port: `sdl` built with @apollo/subgraph, errors formatted as the kit formats them. */
+export async function serveSubgraph(name: string, sdl: string, resolvers: object): Promise<TestSubgraph> {
   const apollo = new ApolloServer({
     schema: buildSubgraphSchema({
       typeDefs: parse(sdl),

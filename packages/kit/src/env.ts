@@ -40,6 +40,8 @@ export const envFields = {
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier')
       .default(fallback),
   poolSize: () => z.coerce.number().int().min(1).max(100).default(10),
+  /** production turns off what helps a developer and helps an attacker too (Sandbox, introspection, …). */
+  nodeEnv: () => z.enum(['development', 'production', 'test']).default('development'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   postgresUrl: () => z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
   mysqlUrl: () => z.url({ protocol: /^mysql$/, error: 'must be a mysql:// URL' }),
@@ -50,6 +52,29 @@ export const envFields = {
       .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be host:port[,host:port...]')
       .transform((value) => value.split(',')),
   durationMs: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  /**
+   * DRAIN_DELAY_MS: after SIGTERM, how long /ready answers 503 while everything is still served, before
+   * the server stops accepting (give it the load balancer's probe interval; 0 where none probes).
+   */
+  drainDelayMs: () => z.coerce.number().int().min(0).max(120_000).default(0),
+  /** A comma-separated list of web origins (scheme://host[:port], no path); empty means none. */
+  origins: () =>
+    z
+      .string()
+      .default('')
+      .transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^https?:\/\/[^/\s,]+$/, 'each origin must be scheme://host[:port], without a path'),
+        ),
+      ),
   boolean: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])

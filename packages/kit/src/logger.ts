@@ -1,4 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -61,7 +62,10 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
 export interface CreateLoggerOptions {
   service: string;
   level?: LoggerOptions['level'];
-  /** Where lines go; tests pass a stream to read them back. Defaults to stdout. */
+  /**
+   * Where lines go; tests pass a stream to read them back. Defaults to stdout: one JSON object a line for
+   * log shippers, or pino-pretty's coloured lines when stdout is a terminal (a person is reading).
+   */
   destination?: pino.DestinationStream;
 }
 
@@ -76,14 +80,31 @@ export function createLogger({ service, level = 'info', destination }: CreateLog
       log: (object) => redactDeep(object) as Record<string, unknown>,
     },
   };
-  const logger = destination ? pino(options, destination) : pino(options);
+  const output =
+    destination ?? (process.stdout.isTTY ? pretty({ translateTime: 'SYS:HH:MM:ss.l' }) : undefined);
+  const logger = output ? pino(options, output) : pino(options);
   // pino skips the formatters for a child's bindings, so they are redacted on the way in. Children are
   // created from their parent's prototype, so grandchildren inherit this too.
   const child = logger.child;
   logger.child = function redactedChild(this: Logger, bindings, childOptions) {
-    return child.call(this, redactDeep(bindings) as typeof bindings, childOptions);
+    const unique = withoutBoundKeys(this.bindings(), redactDeep(bindings) as typeof bindings);
+    return child.call(this, unique, childOptions);
   } as typeof logger.child;
   return logger;
+}
+
+/**
+ * pino writes a child's bindings after its parent's without merging, so a key bound twice would appear
+ * twice in one line, which log stores (Elasticsearch, Loki's JSON parser) refuse. A repeated key with the
+ * same value is dropped; with another value it is kept as `child.<key>`.
+ */
+function withoutBoundKeys(bound: Record<string, unknown>, bindings: Record<string, unknown>) {
+  const unique: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(bindings)) {
+    if (!(key in bound) && key !== 'level' && key !== 'time' && key !== 'msg') unique[key] = value;
+    else if (bound[key] !== value) unique[`child.${key}`] = value;
+  }
+  return unique;
 }
 
 /** A logger that drops everything: for tests and benchmarks that do not inspect logs. */

@@ -83,4 +83,21 @@ describe('formatGraphQLError', () => {
       extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
     });
   });
+
+  it("has one internal code: Apollo's INTERNAL_SERVER_ERROR (ours or a subgraph's) reaches clients as INTERNAL", () => {
+    const apollos = {
+      message: 'Unexpected error processing request: TypeError: x is not a function',
+      extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at /work/x.ts'] },
+    };
+    expect(formatGraphQLError(apollos, new GraphQLError(apollos.message))).toEqual({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL', retriable: false },
+    });
+    const fromSubgraph = { ...apollos, extensions: { code: 'INTERNAL_SERVER_ERROR', serviceName: 'doctor' } };
+    const reported = new GraphQLError('x', { originalError: { ...fromSubgraph } as unknown as Error });
+    expect(formatGraphQLError(fromSubgraph, reported)).toEqual({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL', retriable: false, serviceName: 'doctor' },
+    });
+  });
 });

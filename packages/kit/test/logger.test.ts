@@ -80,3 +80,42 @@ it('redacts patient fields at any depth: nested objects, arrays, errors and SQL 
   });
   expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ ok: true, msg: 'child line' });
 });
+
+/** The top-level keys of a JSON object line in order, repeats kept (JSON.parse would merge them). */
+function topLevelKeys(line: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i];
+    if (char === '"') {
+      let end = i + 1;
+      while (line[end] !== '"') end += line[end] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(line.slice(i, end + 1)) as string);
+      expectKey = false;
+      i = end;
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+      expectKey = depth === 1;
+    } else if (char === '}' || char === ']') depth -= 1;
+    else if (char === ',' && depth === 1) expectKey = true;
+  }
+  return keys;
+}
+
+it('never writes a key twice in a line, however children bind it', () => {
+  const { lines, logger } = capture();
+  const subgraph = logger.child({ service: 'patient', subgraph: 'patient' });
+  subgraph.child({ subgraph: 'doctor', component: 'relay' }).info('started');
+  subgraph.child({ service: 'patient' }).info('again');
+  const [first = '', second = ''] = lines;
+  expect(topLevelKeys(first)).toEqual([...new Set(topLevelKeys(first))]);
+  expect(topLevelKeys(second)).toEqual([...new Set(topLevelKeys(second))]);
+  expect(JSON.parse(first)).toMatchObject({
+    service: 'patient',
+    subgraph: 'patient',
+    'child.subgraph': 'doctor',
+    component: 'relay',
+  });
+  expect(topLevelKeys('{"service":"embedded","service":"doctor"}')).toEqual(['service', 'service']);
+});

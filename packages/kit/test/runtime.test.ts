@@ -84,6 +84,13 @@ async function observe(engine: EngineName) {
         JSON.stringify({ query: 'query ($id: ID!) { thing(id: $id) { id } }', variables: { id: { a: 1 } } }),
       ),
     );
+    // Operation limits for a caller that skips the router: tokens, aliases and root fields, depth.
+    const echoes = (count: number) =>
+      Array.from({ length: count }, (_unused, i) => `e${i}: echo(text: "x")`).join(' ');
+    seen.push(await post(url, JSON.stringify({ query: `{ ${echoes(3000)} }` })));
+    seen.push(await post(url, JSON.stringify({ query: `{ ${echoes(101)} }` })));
+    const nested = `${'... on Thing { '.repeat(16)}id${' }'.repeat(16)}`;
+    seen.push(await post(url, JSON.stringify({ query: `{ thing(id: "t1") { ${nested} } }` })));
     for (const path of ['/health', '/ready']) {
       const response = await fetch(`${url}${path}`);
       seen.push({ path, status: response.status, body: await response.json() });
@@ -93,7 +100,7 @@ async function observe(engine: EngineName) {
 }
 
 describe('the subgraph runtime', () => {
-  it('serves Apollo and mercurius alike: context, trace context, errors, strict input, 413, health', async () => {
+  it('serves Apollo and mercurius alike: context, trace context, errors, strict input, limits, 413, health', async () => {
     const apollo = await observe('apollo');
     const mercurius = await observe('mercurius');
     expect(apollo[0]).toEqual({ status: 200, body: { data: { thing: { id: 't1', trace: traceparent } } } });
@@ -116,8 +123,18 @@ describe('the subgraph runtime', () => {
       status: 400,
       body: { errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] },
     });
+    const codes = (seen: unknown) =>
+      (seen as { body: { errors: Array<{ extensions: { code: string } }> } }).body.errors.map(
+        (error) => error.extensions.code,
+      );
+    expect(apollo[8]).toMatchObject({ status: 400 });
+    expect(codes(apollo[8])).toEqual(['TOKEN_LIMIT_EXCEEDED']);
+    expect(apollo[9]).toMatchObject({ status: 400 });
+    expect(codes(apollo[9])).toEqual(['ALIAS_LIMIT_EXCEEDED', 'ROOT_FIELD_LIMIT_EXCEEDED']);
+    expect(apollo[10]).toMatchObject({ status: 400 });
+    expect(codes(apollo[10])).toEqual(['DEPTH_LIMIT_EXCEEDED']);
     expect(JSON.stringify(apollo)).not.toMatch(/stacktrace|exception|\/work\/|node_modules/);
-    expect(apollo.slice(8)).toEqual([
+    expect(apollo.slice(-2)).toEqual([
       { path: '/health', status: 200, body: { status: 'ok' } },
       { path: '/ready', status: 200, body: { status: 'ready', checks: { store: true } } },
     ]);

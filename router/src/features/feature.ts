@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@hsg/kit';
-import type { Route, UpgradeRoute } from '@hsg/kit/http';
+import type { RequestHook, Route, UpgradeRoute } from '@hsg/kit/http';
 import type { DocumentNode, FormattedExecutionResult } from 'graphql';
 import type { ContextContributor, RouterContext } from '../context.ts';
 import type { SubgraphEndpoint } from '../subgraphs.ts';
@@ -27,6 +27,8 @@ export interface FeatureHost {
   route(route: Route): void;
   /** Takes HTTP upgrades (WebSocket handshakes) on a path. */
   upgrade(upgrade: UpgradeRoute): void;
+  /** Sees every HTTP request before its route (CORS); answers it by returning true. */
+  hook(hook: RequestHook): void;
   /** Adds an Apollo Server plugin (only while setting up: plugins are fixed once the server starts). */
   plugin(plugin: ApolloServerPlugin<RouterContext>): void;
   /** Adds fields to every operation's context (HTTP and execute() alike). */

@@ -61,7 +61,7 @@ describe('doctor server error mapping (mercurius)', () => {
       status: 200,
       body: {
         data: { _entities: [{ id: ok }, null] },
-        errors: [{ path: ['_entities', 1, 'createdAt'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        errors: [{ path: ['_entities', 1, 'createdAt'], extensions: { code: 'INTERNAL' } }],
       },
     });
   });

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isAppError, toGraphQLErrorShape } from '../errors.ts';
+import { isOperationLimitError, tokenLimitErrorOf } from '../graphql/limits.ts';
 import { defaultMaxBodyBytes, type RouteHandler, readBody, sendJson } from './server.ts';
 
 /**
@@ -19,6 +20,8 @@ export function formatGraphQLError(
   onUnexpected?: (cause: unknown) => void,
 ): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : error;
+  const limit = isOperationLimitError(original) ? original : tokenLimitOf(formatted);
+  if (limit) return { ...formatted, message: limit.message, extensions: withoutHttp(limit.extensions) };
   if (original === undefined || original === null) return withoutInternals(formatted);
   if (typeof formatted.extensions?.serviceName === 'string' && !(original instanceof Error))
     return withoutInternals(formatted);
@@ -28,12 +31,27 @@ export function formatGraphQLError(
   return { ...formatted, message: shape.message, extensions: shape.extensions };
 }
 
+const tokenLimitOf = (formatted: GraphQLFormattedError) =>
+  formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' ? tokenLimitErrorOf(formatted.message) : undefined;
+
+const withoutHttp = ({ http: _http, ...extensions }: Record<string, unknown>) => extensions;
+
 /**
  * Stack traces and exception details never reach a client, in any mode: a development subgraph (or one
- * on another engine) may have added them, and the router passes subgraph errors through.
+ * on another engine) may have added them, and the router passes subgraph errors through. Apollo's own
+ * INTERNAL_SERVER_ERROR (a failure outside any resolver) is the catalogue's INTERNAL, so clients see one
+ * internal code.
  */
 function withoutInternals(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const extensions = formatted.extensions;
+  if (extensions?.code === 'INTERNAL_SERVER_ERROR') {
+    const { stacktrace: _stacktrace, exception: _exception, ...kept } = extensions;
+    return {
+      ...formatted,
+      message: 'Internal server error',
+      extensions: { ...kept, code: 'INTERNAL', retriable: false },
+    };
+  }
   if (!extensions || !('stacktrace' in extensions || 'exception' in extensions)) return formatted;
   const { stacktrace: _stacktrace, exception: _exception, ...kept } = extensions;
   return { ...formatted, extensions: kept };

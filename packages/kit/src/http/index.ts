@@ -7,6 +7,7 @@ export {
   type HttpMethod,
   healthRoutes,
   PayloadTooLargeError,
+  type RequestHook,
   type Route,
   type RouteHandler,
   type RouteParams,

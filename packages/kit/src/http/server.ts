@@ -26,6 +26,12 @@ export type UpgradeHandler = (
 
 export type HttpMethod = FindMyWay.HTTPMethod;
 
+/**
+ * Runs before routing on every request (CORS, say): answers it and returns true, or adds headers and
+ * returns false to let the route answer.
+ */
+export type RequestHook = (request: IncomingMessage, response: ServerResponse) => boolean;
+
 export interface Route {
   /** One method, several, or every method (the default). */
   method?: HttpMethod | HttpMethod[];
@@ -43,6 +49,11 @@ export interface UpgradeRoute {
 export interface HttpAppOptions {
   routes?: Route[];
   upgrades?: UpgradeRoute[];
+  /**
+   * How long close() keeps listening before it stops accepting: /ready answers 503 meanwhile, so a load
+   * balancer takes the instance out before its connections go (0: stop accepting at once).
+   */
+  drainDelayMs?: number;
 }
 
 export interface HttpApp {
@@ -51,13 +62,19 @@ export interface HttpApp {
   route(route: Route): void;
   /** Adds an upgrade handler for a path; upgrades to other paths answer 404 and are closed. */
   upgrade(upgrade: UpgradeRoute): void;
+  /** Adds a hook that sees every request before its route, in the order added. */
+  hook(hook: RequestHook): void;
   /** Listens on port (0 = any free port) and resolves to the port bound. */
   listen(port: number, host?: string): Promise<number>;
   /**
-   * Stops accepting, lets in-flight requests finish (up to graceMs), then closes idle keep-alive sockets;
-   * sockets handed to upgrade handlers are destroyed once graceMs has passed.
+   * Drains: from now on /ready answers 503 and every response carries `Connection: close`; after the drain
+   * delay it stops accepting and closes idle keep-alive sockets, lets in-flight requests finish (up to
+   * graceMs), then destroys what is left, sockets handed to upgrade handlers included. Calling it again
+   * ends the drain delay at once and resolves with the first call.
    */
   close(graceMs?: number): Promise<void>;
+  /** Whether close() has begun. */
+  readonly draining: boolean;
 }
 
 /** The body limit of readBody (and of apolloRoute) unless told otherwise. */
@@ -98,12 +115,27 @@ export function createHttpApp(routes: Routes, logger: Logger, options: HttpAppOp
   for (const entry of [...table, ...(options.routes ?? [])]) route(entry);
   for (const entry of options.upgrades ?? []) upgrade(entry);
 
+  let draining = false;
+  const hooks: RequestHook[] = [];
+  let closing: Promise<void> | undefined;
+  /** Responses in flight whose headers are not out yet: told to close when draining begins. */
+  const unanswered = new Set<ServerResponse>();
+  let endDelay: (() => void) | undefined;
   const findUpgrade = (request: IncomingMessage) =>
     request.method === 'GET' ? upgrades.find('GET', request.url ?? '/') : null;
   const server = createServer(
     // An Upgrade header on a path no handler takes (h2c, say) is served as a plain request, as without one.
     { keepAliveTimeout: 65_000, shouldUpgradeCallback: (request) => findUpgrade(request) !== null },
     async (request, response) => {
+      if (draining) {
+        // The client opens its next request elsewhere; this one is still served.
+        response.setHeader('connection', 'close');
+        if (pathOf(request.url) === '/ready') return sendJson(response, 503, { status: 'draining' });
+      } else {
+        unanswered.add(response);
+        response.once('close', () => unanswered.delete(response));
+      }
+      for (const hook of hooks) if (hook(request, response)) return;
       const found = router.find(request.method as HttpMethod, request.url ?? '/');
       try {
         if (found === null) return sendJson(response, 404, { error: 'not found' });
@@ -137,6 +169,9 @@ export function createHttpApp(routes: Routes, logger: Logger, options: HttpAppOp
     server,
     route,
     upgrade,
+    hook: (hook) => {
+      hooks.push(hook);
+    },
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -145,19 +180,42 @@ export function createHttpApp(routes: Routes, logger: Logger, options: HttpAppOp
           resolve((server.address() as AddressInfo).port);
         });
       }),
-    close: (graceMs = 5000) =>
-      new Promise((resolve) => {
-        if (!server.listening) return resolve();
-        const force = setTimeout(() => {
-          server.closeAllConnections();
-          for (const socket of upgraded) socket.destroy();
-        }, graceMs);
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
+    get draining() {
+      return draining;
+    },
+    close(graceMs = 5000) {
+      if (closing) {
+        endDelay?.(); // a second close() does not wait out the drain delay
+        return closing;
+      }
+      if (!server.listening) return Promise.resolve();
+      draining = true;
+      for (const response of unanswered) if (!response.headersSent) response.setHeader('connection', 'close');
+      unanswered.clear();
+      closing = (async () => {
+        const delay = options.drainDelayMs ?? 0;
+        if (delay > 0)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay);
+            endDelay = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            server.closeAllConnections();
+            for (const socket of upgraded) socket.destroy();
+          }, graceMs);
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
         });
-        server.closeIdleConnections();
-      }),
+      })();
+      return closing;
+    },
   };
 }
 

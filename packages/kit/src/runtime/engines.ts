@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { Logger } from 'pino';
+import { type OperationLimits, parseOptionsFor, shapeLimitRules } from '../graphql/limits.ts';
 import { apolloRoute, formatGraphQLError } from '../http/graphql.ts';
 import { PayloadTooLargeError, type RouteHandler } from '../http/server.ts';
 import { formatExecution } from './mercurius-errors.ts';
@@ -19,6 +20,8 @@ export interface EngineOptions<Context> {
   logger: Logger;
   /** Largest request body the engine reads. */
   maxBodyBytes: number;
+  /** Tokens and shape of an operation (depth, aliases, root fields, directives). */
+  limits: OperationLimits;
 }
 
 /** A started engine: a handler for the kit's HTTP app, and how to release what it holds. */
@@ -39,6 +42,8 @@ async function startApollo<Context extends BaseContext>(
       formatGraphQLError(formatted, error, reportUnexpected(options.logger, formatted.path)),
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     includeStacktraceInErrorResponses: false, // never, not even in development (paths of this machine)
+    parseOptions: parseOptionsFor(options.limits),
+    validationRules: shapeLimitRules(options.limits),
     logger: options.logger,
     stopOnTerminationSignals: false, // the process owns the signals and stops things in order
   });
@@ -69,6 +74,8 @@ async function startMercurius<Context>(options: EngineOptions<Context>): Promise
     context: (request) => options.context(request.raw) as Record<string, unknown>,
     errorFormatter: (execution) => formatExecution(execution, options.logger, options.maxBodyBytes),
     graphiql: false,
+    graphql: { parseOptions: parseOptionsFor(options.limits) },
+    validationRules: shapeLimitRules(options.limits),
     // As Apollo Server does: a browser's simple GET or form POST cannot run an operation.
     csrfPrevention: { requiredHeaders: ['x-apollo-operation-name', 'apollo-require-preflight'] },
   });

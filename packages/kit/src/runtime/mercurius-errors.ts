@@ -1,5 +1,6 @@
 import { type ExecutionResult, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { isOperationLimitError, tokenLimitErrorOf } from '../graphql/limits.ts';
 import { formatGraphQLError } from '../http/graphql.ts';
 import { defaultMaxBodyBytes, PayloadTooLargeError } from '../http/server.ts';
 
@@ -21,6 +22,16 @@ const coercionFailure =
 
 /** A failure before execution, named with the codes Apollo Server uses for it. */
 function requestError(error: unknown): GraphQLFormattedError {
+  const limit = isOperationLimitError(error)
+    ? error
+    : error instanceof Error
+      ? tokenLimitErrorOf(error.message)
+      : undefined;
+  if (limit) {
+    const { http: _http, ...extensions } = limit.extensions;
+    const located = error instanceof GraphQLError ? error.toJSON() : {};
+    return { ...located, message: limit.message, extensions };
+  }
   if (!(error instanceof GraphQLError))
     return withCode({ message: error instanceof Error ? error.message : 'Bad request' }, 'BAD_REQUEST');
   const code = error.message.startsWith('Syntax Error')

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EnvError, envFields, parseEnv } from '../env.ts';
 import { createKafkaTransport } from '../events/kafka.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import { onShutdown } from '../shutdown.ts';
 import { createMysqlDatabase, createPgDatabase, type SqlDatabase } from '../sql/index.ts';
 import { type AnySubgraph, type RunningSubgraph, startSubgraph } from './subgraph.ts';
@@ -14,6 +14,7 @@ export function subgraphEnvSchema(definition: Pick<AnySubgraph, 'name' | 'port' 
     LOG_LEVEL: envFields.logLevel(),
     DATABASE_POOL_SIZE: envFields.poolSize(),
     KAFKA_BROKERS: envFields.kafkaBrokers(),
+    DRAIN_DELAY_MS: envFields.drainDelayMs(),
   };
   return definition.store === 'mysql'
     ? z.object({
@@ -35,6 +36,7 @@ export interface SubgraphProcessEnv<Settings> {
   PORT: number;
   HOST: string;
   LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>>;
+  DRAIN_DELAY_MS: number;
   DATABASE_URL: string;
   /** DATABASE_SCHEMA (Postgres) or DATABASE_NAME (MySQL). */
   namespace: string;
@@ -65,11 +67,15 @@ export function parseSubgraphEnv<D extends AnySubgraph>(
   return { ...base, namespace, settings } as unknown as SubgraphProcessEnv<never>;
 }
 
-async function openDatabase(definition: AnySubgraph, env: SubgraphProcessEnv<unknown>): Promise<SqlDatabase> {
+async function openDatabase(
+  definition: AnySubgraph,
+  env: SubgraphProcessEnv<unknown>,
+  logger: Logger,
+): Promise<SqlDatabase> {
   const options = { url: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE };
   return definition.store === 'mysql'
     ? createMysqlDatabase({ ...options, database: env.namespace })
-    : createPgDatabase({ ...options, schema: env.namespace });
+    : createPgDatabase({ ...options, schema: env.namespace, logger });
 }
 
 /**
@@ -80,7 +86,7 @@ async function openDatabase(definition: AnySubgraph, env: SubgraphProcessEnv<unk
 export async function runSubgraphProcess<D extends AnySubgraph>(definition: D): Promise<RunningSubgraph<D>> {
   const env = parseSubgraphEnv(definition);
   const logger = createLogger({ service: definition.name, level: env.LOG_LEVEL });
-  const database = await openDatabase(definition, env);
+  const database = await openDatabase(definition, env, logger);
   const transport = createKafkaTransport({ brokers: env.KAFKA_BROKERS, clientId: definition.name, logger });
   const close = async () => {
     await transport.close();
@@ -95,6 +101,7 @@ export async function runSubgraphProcess<D extends AnySubgraph>(definition: D): 
       port: env.PORT,
       host: env.HOST,
       settings: env.settings,
+      drainDelayMs: env.DRAIN_DELAY_MS,
     });
   } catch (error) {
     await close().catch(() => undefined);

@@ -2,6 +2,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
+import { type OperationLimits, subgraphLimitDefaults } from '../graphql/limits.ts';
 import { createHttpApp, defaultMaxBodyBytes, type HttpApp, healthRoutes } from '../http/server.ts';
 import { type EngineName, type GraphQLEngine, startEngine } from './engines.ts';
 import { type RequestContext, requestContextOf } from './request-context.ts';
@@ -22,6 +23,10 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   maxBodyBytes?: number;
   /** Bounds on every argument's strings and lists (defaults: 1000 characters, 100 items). */
   inputLimits?: InputLimits;
+  /** On stop, how long /ready answers 503 before the server stops accepting (default 0). */
+  drainDelayMs?: number;
+  /** Operation limits for callers that skip the router (defaults: subgraphLimitDefaults). */
+  operationLimits?: Partial<OperationLimits>;
 }
 
 export interface SubgraphServer {
@@ -51,6 +56,7 @@ export function createSubgraphServer<Context extends RequestContext>(
         schema,
         logger: options.logger,
         maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
+        limits: { ...subgraphLimitDefaults, ...options.operationLimits },
         context: (request) => {
           const base = requestContextOf(request.headers);
           return { ...options.context(base), ...base } as Context;
@@ -59,6 +65,7 @@ export function createSubgraphServer<Context extends RequestContext>(
       app = createHttpApp(
         { '/graphql': engine.handle, ...healthRoutes(options.readiness ?? {}) },
         options.logger,
+        options.drainDelayMs === undefined ? {} : { drainDelayMs: options.drainDelayMs },
       );
       return app.listen(port, host);
     },

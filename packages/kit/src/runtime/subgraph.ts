@@ -107,6 +107,8 @@ export interface StartSubgraphOptions<D extends AnySubgraph> {
   settings?: Partial<SettingsOf<D>>;
   /** Wraps the store the subgraph uses, e.g. to count calls in tests. */
   instrumentStore?: (store: StoreOf<D>) => StoreOf<D>;
+  /** On stop, how long /ready answers 503 before the server stops accepting (default 0). */
+  drainDelayMs?: number;
 }
 
 export type RunningSubgraph<D extends AnySubgraph> = ExposedOf<D> & {
@@ -171,6 +173,7 @@ export async function startSubgraph<D extends AnySubgraph>(
       context: api.context,
       logger,
       readiness,
+      ...(options.drainDelayMs === undefined ? {} : { drainDelayMs: options.drainDelayMs }),
     });
     const boundPort = await server.start(options.port, host);
     return {
