@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { isPortFree } from '@hsg/infra';
 import { portEnvOf } from '@hsg/launcher/port-env';
 import { freePorts } from '@hsg/launcher/real';
-import { waitFor } from '@hsg/testing';
+import { graphqlPost, waitFor } from '@hsg/testing';
 import { afterEach, expect, it } from '@jest/globals';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** `npm start` on free ports, resolved once it printed that it is ready. */
-async function npmStart() {
+async function npmStart(env: Record<string, string> = {}) {
   dataDir = await mkdtemp(join(tmpdir(), 'npm-start-'));
   const ports = await freePorts();
   const child = spawn('npm', ['start'], {
@@ -30,6 +30,7 @@ async function npmStart() {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       ...portEnvOf(ports),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,4 +54,17 @@ it('stops the whole system when npm itself gets SIGTERM (the server does not out
   expect(await exited).not.toBeNull();
   // Nothing listens any more: node got the signal, drained and exited, rather than being orphaned.
   for (const port of Object.values(ports)) await waitFor(() => isPortFree(port as number), 15_000);
+}, 180_000);
+
+it('runs in production with NODE_ENV=production: no Sandbox, no introspection, no field suggestions', async () => {
+  const { child, ports, exited } = await npmStart({ NODE_ENV: 'production' });
+  const url = `http://127.0.0.1:${ports.router}/graphql`;
+  const page = await fetch(url, { headers: { accept: 'text/html' } });
+  expect(await page.text()).not.toContain('embeddable-sandbox');
+  const introspection = await graphqlPost(url, 'query Schema { __schema { queryType { name } } }');
+  expect(introspection.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  const misspelt = await graphqlPost(url, 'query Typo { patients { totalCont } }');
+  expect(misspelt.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
+  process.kill(child.pid as number, 'SIGTERM');
+  expect(await exited).not.toBeNull();
 }, 180_000);
