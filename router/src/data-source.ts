@@ -1,5 +1,5 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { AppError, type ErrorCode, unavailable } from '@hsg/kit';
+import { AppError, type ErrorCode, type Logger, toGraphQLErrorShape, unavailable } from '@hsg/kit';
 import { GraphQLError } from 'graphql';
 import { forwardedHeaders, type RouterContext } from './context.ts';
 import { headerOf, type SubgraphPost, type SubgraphResponse, type SubgraphTransport } from './fetcher.ts';
@@ -18,11 +18,13 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   readonly subgraphName: string;
   readonly url: string;
   readonly #post: SubgraphPost;
+  readonly #logger: Logger | undefined;
 
-  constructor(options: { name: string; url: string; transport: SubgraphTransport }) {
+  constructor(options: { name: string; url: string; transport: SubgraphTransport; logger?: Logger }) {
     this.subgraphName = options.name;
     this.url = options.url;
     this.#post = options.transport.endpoint(options.url);
+    this.#logger = options.logger;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayResponse> {
@@ -52,6 +54,8 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
       result = isJson(response) ? JSON.parse(response.body) : response.body;
       if (!isObject(result)) throw new Error(`Expected JSON response body, but received: ${result}`);
     } catch (error) {
+      const representations = request.variables?.representations;
+      if (Array.isArray(representations)) return this.entityErrors(error, representations.length);
       this.didEncounterError(error);
     }
     if ('incomingRequestContext' in options) {
@@ -86,6 +90,30 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     return new GraphQLError(`Subgraph ${this.subgraphName} answered HTTP ${response.status}`, {
       extensions: { code, retriable: code === 'UNAVAILABLE', serviceName: this.subgraphName },
     });
+  }
+
+  /**
+   * An entity fetch that failed as a whole (the subgraph unreachable, or a non-2xx answer): one error per
+   * entity at `_entities.<i>`, which the gateway rewrites to that entity's path in the client's answer. A
+   * thrown error would reach the client once, without a path, however many entities it cost (ADR 0013).
+   */
+  entityErrors(error: unknown, count: number): GatewayResponse {
+    let failure: unknown = error;
+    try {
+      this.didEncounterError(error);
+    } catch (thrown) {
+      failure = thrown;
+    }
+    // Nothing is thrown to the gateway, so the router's "operation failed" log never sees this one.
+    this.#logger?.warn({ err: error, subgraph: this.subgraphName, entities: count }, 'entity fetch failed');
+    const { message, extensions } = failure instanceof GraphQLError ? failure : toGraphQLErrorShape(failure);
+    return {
+      errors: Array.from({ length: count }, (_, index) => ({
+        message,
+        path: ['_entities', index],
+        extensions: { ...extensions, serviceName: this.subgraphName },
+      })),
+    };
   }
 
   /** Connection refused, reset, timed out, a body that is not JSON: unavailable, which is worth a retry. */

@@ -9,9 +9,40 @@ export interface ReadinessOptions {
   now?: () => number;
 }
 
+/** What /ready says of one subgraph: whether its probe was answered. */
+export type SubgraphState = 'up' | 'down';
+
 /**
- * One check per subgraph for the kit's healthRoutes: a `{ __typename }` POST, the cheapest operation every
- * GraphQL server answers. Concurrent callers share the probe in flight.
+ * The router's readiness, from one probe per subgraph. It serves every operation whose fetches go to
+ * subgraphs that are up, and a degraded answer (null where a subgraph is down, an error saying so) to the
+ * others (ADR 0013). So it is `ready` while every subgraph is up, `degraded` while at least one is, and
+ * `not ready` only when none is.
+ */
+export interface ReadinessReport {
+  status: 'ready' | 'degraded' | 'not ready';
+  subgraphs: Record<string, SubgraphState>;
+}
+
+/** Runs every check at once; a check that throws counts as down. */
+export async function readinessReport(
+  checks: Record<string, () => Promise<boolean> | boolean>,
+): Promise<ReadinessReport> {
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]): Promise<[string, SubgraphState]> => {
+      const up = await Promise.resolve()
+        .then(check)
+        .catch(() => false);
+      return [name, up ? 'up' : 'down'];
+    }),
+  );
+  const up = results.filter(([, state]) => state === 'up').length;
+  const status = up === results.length ? 'ready' : up > 0 ? 'degraded' : 'not ready';
+  return { status, subgraphs: Object.fromEntries(results) };
+}
+
+/**
+ * One check per subgraph for /ready: a `{ __typename }` POST, the cheapest operation every GraphQL server
+ * answers. Concurrent callers share the probe in flight.
  */
 export function subgraphReadiness(
   subgraphs: SubgraphEndpoint[],

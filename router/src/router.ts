@@ -116,7 +116,7 @@ export function createRouter({
         supergraphSdl,
         logger: logger.child({ component: 'gateway' }),
         buildService: ({ name, url }) =>
-          new SubgraphDataSource({ name, url: urlByName.get(name) ?? url ?? '', transport }),
+          new SubgraphDataSource({ name, url: urlByName.get(name) ?? url ?? '', transport, logger }),
         // Query plans are reused across requests with the same operation; 30 MiB holds thousands of them.
         experimental_approximateQueryPlanStoreMiB: queryPlanCacheMiB,
         __exposeQueryPlanExperimental: !production,
