@@ -18,7 +18,7 @@ afterAll(async () => {
   const running = started?.pid !== undefined && started.exitCode === null && started.signalCode === null;
   if (running && started?.pid) process.kill(-started.pid, 'SIGKILL'); // only after a failure mid-test
   if (workdir) await rm(workdir, { recursive: true, force: true });
-});
+}, 60_000); // a clone with its node_modules: seconds to remove on a busy machine
 
 /** What a newcomer does on a fresh machine: clone, `npm install`, `npm start`, ask the graph. */
 it('starts from a clean clone with npm install && npm start and answers a patient query', async () => {
