@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { demoPassword } from '@hsg/launcher';
 import { portEnvOf } from '@hsg/launcher/port-env';
 import { freePorts } from '@hsg/launcher/real';
 import { dataOf, graphqlRequest } from '@hsg/testing';
 import { afterAll, expect, it } from '@jest/globals';
+import { login } from './sessions.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -58,9 +60,15 @@ it('starts from a clean clone with npm install && npm start and answers a patien
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
+  // The demo front desk, as `npm start` printed it.
+  const routerUrl = `http://127.0.0.1:${routerPort}/graphql`;
+  expect(output).toContain('frontdesk (FRONT_DESK)');
+  const frontDesk = { authorization: `Bearer ${await login(routerUrl, 'frontdesk', demoPassword)}` };
   const response = await graphqlRequest(
-    `http://127.0.0.1:${routerPort}/graphql`,
+    routerUrl,
     '{ patients(first: 5) { totalCount edges { node { mrn name { text } } } } }',
+    {},
+    frontDesk,
   );
   const patients = response.data?.patients as { totalCount: number; edges: unknown[] };
   expect(response.errors).toBeUndefined();
@@ -68,8 +76,10 @@ it('starts from a clean clone with npm install && npm start and answers a patien
   expect(patients.edges).toHaveLength(5);
 
   const week = await graphqlRequest(
-    `http://127.0.0.1:${routerPort}/graphql`,
+    routerUrl,
     '{ doctors { totalCount edges { node { workingHours { weekday } appointments { totalCount edges { node { patient { name { text } } } } } } } } }',
+    {},
+    frontDesk,
   );
   expect(week.errors).toBeUndefined();
   const doctors = dataOf<{

@@ -9,8 +9,8 @@ describe.each([
 ])('a patient through the router (%s mode)', (_mode, start) => {
   let system: RunningSystem;
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-  const gql = (query: string, variables?: Record<string, unknown>) =>
-    graphqlRequest(system.routerUrl, query, variables, { traceparent });
+  const gql = async (query: string, variables?: Record<string, unknown>) =>
+    graphqlRequest(system.routerUrl, query, variables, { traceparent, ...(await system.as('FRONT_DESK')) });
 
   beforeAll(async () => {
     system = await start();

@@ -3,6 +3,7 @@ import { anyPorts, type EmbeddedSystem, startEmbedded } from '@hsg/launcher';
 import { dataOf, graphqlRequest, retryUnavailable } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
+import { sessions, testAdmin } from './sessions.ts';
 
 /**
  * The batching promise of the graph: a query for N appointments with their patient and doctor costs one
@@ -13,8 +14,9 @@ describe('store queries per request across the graph', () => {
   let system: EmbeddedSystem;
   const statements = new Map<string, string[]>();
   let counting = false;
-  const gql = (query: string, variables?: Record<string, unknown>) =>
-    graphqlRequest(system.routerUrl, query, variables);
+  let as: ReturnType<typeof sessions>;
+  const gql = async (query: string, variables?: Record<string, unknown>) =>
+    graphqlRequest(system.routerUrl, query, variables, await as('FRONT_DESK'));
   let day: DateTime;
 
   beforeAll(async () => {
@@ -22,11 +24,13 @@ describe('store queries per request across the graph', () => {
       ports: anyPorts(),
       demoData: false,
       logger: silentLogger(),
+      admin: testAdmin,
       onQuery: (schema, query) => {
         if (!counting || /kit_|event_log/.test(query.sql)) return;
         statements.set(schema, [...(statements.get(schema) ?? []), query.sql]);
       },
     });
+    as = sessions(system.routerUrl);
     const doctorIds: string[] = [];
     for (const family of ['Novak', 'Silva']) {
       const doctor = await gql(

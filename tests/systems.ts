@@ -4,10 +4,13 @@ import { type CloudEvent, createKafkaTransport } from '@hsg/kit/events';
 import { anyPorts, startEmbedded } from '@hsg/launcher';
 import { dropRealModeStores, freePorts, startRealMode } from '@hsg/launcher/real';
 import { collectEvents, uniqueName } from '@hsg/testing';
+import { sessions, testAdmin } from './sessions.ts';
 
-/** The running system as a test sees it: the router's URL and the domain topics. */
+/** The running system as a test sees it: the router's URL, its users, and the domain topics. */
 export interface RunningSystem {
   routerUrl: string;
+  /** Authorization headers of a user with that role (created by the test's ADMIN on first use). */
+  as: ReturnType<typeof sessions>;
   /** Records of `topic` whose subject is `subject`, read from the beginning by a fresh group. */
   eventsFor(topic: string, subject: string, atLeast: number): Promise<CloudEvent[]>;
   stop(): Promise<void>;
@@ -19,9 +22,11 @@ export async function embeddedSystem(): Promise<RunningSystem> {
     ports: anyPorts(),
     demoData: false,
     logger: silentLogger(),
+    admin: testAdmin,
   });
   return {
     routerUrl: system.routerUrl,
+    as: sessions(system.routerUrl),
     eventsFor: (topic, subject, atLeast) =>
       collectEvents(system.transport, topic, subject, atLeast).then((found) =>
         found.map(({ event }) => event),
@@ -37,6 +42,7 @@ export async function realSystem(): Promise<RunningSystem> {
     ports: await freePorts(),
     schemaPrefix,
     quiet: true,
+    admin: testAdmin,
   });
   const transport = createKafkaTransport({
     brokers: infraEnv().KAFKA_BROKERS.split(','),
@@ -45,6 +51,7 @@ export async function realSystem(): Promise<RunningSystem> {
   });
   return {
     routerUrl: system.routerUrl,
+    as: sessions(system.routerUrl),
     eventsFor: (topic, subject, atLeast) =>
       collectEvents(transport, topic, subject, atLeast).then((found) => found.map(({ event }) => event)),
     async stop() {

@@ -1,8 +1,10 @@
 import { waitUntil } from '@hsg/infra';
 import { AppError } from '@hsg/kit';
+import type { Role } from '@hsg/kit/auth';
 import type { RunningSubgraph } from '@hsg/kit/runtime';
 import type { SubgraphDefinitionOf } from './registry.ts';
 
+type IdentityService = RunningSubgraph<SubgraphDefinitionOf<'identity'>>;
 type PatientService = RunningSubgraph<SubgraphDefinitionOf<'patient'>>;
 type DoctorService = RunningSubgraph<SubgraphDefinitionOf<'doctor'>>;
 type AppointmentService = RunningSubgraph<SubgraphDefinitionOf<'appointment'>>;
@@ -172,16 +174,94 @@ async function bookPatiently(
   }
 }
 
-/** The demo clinic, loaded once: only into a system without patients. */
+/**
+ * The demo users' one password. Synthetic, published here and printed by `npm start`: the demo clinic is
+ * for a developer's machine, never for real patients.
+ */
+export const demoPassword = 'demo-password-2026';
+
+/** One demo user per role; the CLINICIAN is a demo doctor, the PATIENT a demo patient. */
+export const demoUserRoles: ReadonlyArray<{ username: string; role: Role }> = [
+  { username: 'admin', role: 'ADMIN' },
+  { username: 'frontdesk', role: 'FRONT_DESK' },
+  { username: 'clinician', role: 'CLINICIAN' },
+  { username: 'billing', role: 'BILLING' },
+  { username: 'patient', role: 'PATIENT' },
+  { username: 'integration', role: 'INTEGRATION' },
+];
+
+/** A demo login, as `npm start` prints it. */
+export interface DemoUser {
+  username: string;
+  password: string;
+  role: Role;
+  userId: string;
+  /** PATIENT: the demo patient this user is. */
+  patientId: string | null;
+  /** CLINICIAN: the demo doctor this user is. */
+  doctorId: string | null;
+}
+
+/**
+ * Creates the demo users that are missing (idempotent: a restart finds them), through identity's trusted
+ * user operations. Links the CLINICIAN to `links.doctorId` and the PATIENT to `links.patientId`, or, on
+ * data loaded before identity existed, to the first active doctor and the first patient.
+ */
+export async function loadDemoUsers(
+  services: { identity: IdentityService; patient: PatientService; doctor: DoctorService },
+  links: { patientId?: string | undefined; doctorId?: string | undefined } = {},
+): Promise<DemoUser[]> {
+  const users: DemoUser[] = [];
+  for (const { username, role } of demoUserRoles) {
+    let user = await services.identity.users.byUsername(username);
+    if (!user) {
+      const patientId =
+        role === 'PATIENT'
+          ? (links.patientId ??
+            (await services.patient.domain.search({}, 1, undefined)).patients[0]?.patient.id)
+          : undefined;
+      const doctorId =
+        role === 'CLINICIAN'
+          ? (links.doctorId ??
+            (await services.doctor.domain.search({ active: true }, 1, undefined)).doctors[0]?.doctor.id)
+          : undefined;
+      if ((role === 'PATIENT' && !patientId) || (role === 'CLINICIAN' && !doctorId)) continue;
+      user = await services.identity.users.create(
+        { username, password: demoPassword, role, patientId, doctorId },
+        'demo-data',
+      );
+    }
+    users.push({
+      username: user.username,
+      password: demoPassword,
+      role: user.role,
+      userId: user.id,
+      patientId: user.patientId,
+      doctorId: user.doctorId,
+    });
+  }
+  return users;
+}
+
+export interface DemoData {
+  /** What was loaded this time; undefined when the clinic was there already (a restart). */
+  clinic: { patients: number; doctors: number; appointments: number } | undefined;
+  /** The demo logins, on every start (created once, found afterwards). */
+  users: DemoUser[];
+}
+
+/** The demo clinic, loaded once (only into a system without patients), and its demo users. */
 export async function loadDemoData(services: {
+  identity: IdentityService;
   patient: PatientService;
   doctor: DoctorService;
   appointment: AppointmentService;
-}): Promise<{ patients: number; doctors: number; appointments: number } | undefined> {
+}): Promise<DemoData> {
   const existing = await services.patient.domain.search({}, 1, undefined);
-  if ((await existing.totalCount()) > 0) return undefined;
+  if ((await existing.totalCount()) > 0) return { clinic: undefined, users: await loadDemoUsers(services) };
   const patientIds = await loadDemoPatients(services.patient);
   const doctorIds = await loadDemoDoctors(services.doctor);
   const appointments = await loadDemoAppointments(services.appointment, doctorIds, patientIds);
-  return { patients: patientIds.length, doctors: doctorIds.length, appointments };
+  const users = await loadDemoUsers(services, { patientId: patientIds[0], doctorId: doctorIds[0] });
+  return { clinic: { patients: patientIds.length, doctors: doctorIds.length, appointments }, users };
 }

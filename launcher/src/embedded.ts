@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { freePort } from '@hsg/infra';
 import { createLogger, envFields, type Logger, onShutdown, parseEnv } from '@hsg/kit';
 import { createEmbeddedLog, type EventTransport, eventLogMigrations } from '@hsg/kit/events';
 import { limitEnvFields, limitsFromEnv, type OperationLimits, routerLimitDefaults } from '@hsg/kit/graphql';
@@ -8,7 +9,7 @@ import { EmbeddedPostgres, runMigrations, type SqlDatabase } from '@hsg/kit/sql'
 import { createRouter } from '@hsg/router';
 import { loadSupergraphSdl } from '@hsg/schema';
 import { z } from 'zod';
-import { loadDemoData } from './demo-data.ts';
+import { type DemoUser, demoPassword, loadDemoData } from './demo-data.ts';
 import { portEnvFields, portsFromEnv } from './port-env.ts';
 import { repoRoot } from './processes.ts';
 import {
@@ -19,6 +20,7 @@ import {
   subgraphs as subgraphParts,
 } from './registry.ts';
 
+export { type DemoUser, demoPassword } from './demo-data.ts';
 export { anyPorts, type PartPorts } from './registry.ts';
 
 export const defaultDataDir = join(repoRoot, '.data', 'embedded');
@@ -43,10 +45,14 @@ export interface EmbeddedOptions {
   limits?: Partial<OperationLimits>;
   /** Browser origins the router allows by CORS (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
+  /** A first ADMIN for identity to create if missing (tests; `npm start` has the demo users). */
+  admin?: { username: string; password: string };
 }
 
 export interface EmbeddedSystem {
   routerUrl: string;
+  /** The demo users (one per role) when demo data was loaded. */
+  demoUsers: DemoUser[];
   /** The embedded event log, for tools and tests that want to read the topics. */
   transport: EventTransport;
   subgraphs: RunningSubgraphs;
@@ -89,26 +95,38 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     logger: logger.child({ component: 'event-log' }),
   });
   try {
+    // Identity signs the access tokens every subgraph verifies: its JWKS URL is needed before it runs
+    // (it verifies its own callers too), so it gets a concrete port even when any port would do.
+    const identityPort =
+      options.ports?.identity || (options.ports ? await freePort() : subgraphParts.identity.port);
+    const auth = { jwksUrl: `http://127.0.0.1:${identityPort}/.well-known/jwks.json` };
     const running: Partial<Record<SubgraphName, RunningSubgraph<SubgraphDefinitionOf<SubgraphName>>>> = {};
     for (const [name, part] of Object.entries(subgraphParts) as Array<
       [SubgraphName, (typeof subgraphParts)[SubgraphName]]
     >) {
       // Every store of a subgraph, MySQL ones included, is a schema of the one PGlite here.
       const [store] = part.stores;
+      const isIdentity = name === 'identity';
       const subgraph = await startSubgraph(await part.load(), {
         database: await schema(store?.namespace ?? name),
         transport,
         logger: logger.child({ subgraph: name }),
-        port: options.ports?.[name] ?? part.port,
+        port: isIdentity ? identityPort : (options.ports?.[name] ?? part.port),
+        auth,
         ...(options.clock ? { clock: options.clock } : {}),
+        ...(isIdentity && options.admin
+          ? { settings: { ADMIN_USERNAME: options.admin.username, ADMIN_PASSWORD: options.admin.password } }
+          : {}),
       });
       started.push(subgraph);
       running[name] = subgraph;
     }
     const subgraphs = running as RunningSubgraphs;
+    let demoUsers: DemoUser[] = [];
     if (options.demoData ?? true) {
       const loaded = await loadDemoData(subgraphs);
-      if (loaded) logger.info(loaded, 'demo data loaded');
+      if (loaded.clinic) logger.info(loaded.clinic, 'demo data loaded');
+      demoUsers = loaded.users;
     }
     const router = createRouter({
       supergraphSdl: await loadSupergraphSdl(),
@@ -122,7 +140,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     });
     const routerPort = await router.start(options.ports?.router ?? routerPart.port);
     started.push(router);
-    return { routerUrl: `http://127.0.0.1:${routerPort}/graphql`, transport, subgraphs, stop };
+    return { routerUrl: `http://127.0.0.1:${routerPort}/graphql`, demoUsers, transport, subgraphs, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -180,7 +198,20 @@ if (import.meta.main) {
   process.stdout.write(
     `\nThe healthcare supergraph is ready in ${seconds} s (embedded mode: one process, data in ${relative(process.cwd(), dataDir) || dataDir}).\n` +
       urls.map(([label, url]) => `  ${label.padEnd(width)} ${url}\n`).join('') +
+      demoLogins(system.demoUsers, system.routerUrl) +
       '  Stop with Ctrl+C; `npm run reset` clears the data.\n\n',
   );
   onShutdown(logger, system.stop);
+}
+
+/** How a newcomer gets a token: the demo users (synthetic; one password for all) and the login call. */
+function demoLogins(users: DemoUser[], routerUrl: string): string {
+  if (users.length === 0) return '';
+  const origin = new URL(routerUrl).origin;
+  return (
+    `  Demo users (password ${demoPassword}): ${users.map((user) => `${user.username} (${user.role})`).join(', ')}\n` +
+    `  Log in: curl -s -X POST ${origin}/auth/login -H 'content-type: application/json' \\\n` +
+    `            -d '{"username":"frontdesk","password":"${demoPassword}"}'\n` +
+    '  then send Authorization: Bearer <accessToken> (in Sandbox: the Headers tab of the connection settings).\n'
+  );
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { freePort, infraEnv } from '@hsg/infra';
 import { createLogger, envFields, onShutdown, parseEnv } from '@hsg/kit';
 import { createConnection } from 'mysql2/promise';
@@ -22,6 +23,8 @@ export interface RealModeOptions {
   /** Prefix of the Postgres schemas, MySQL databases and consumer groups, so a test's run does not share tables with another's. */
   schemaPrefix?: string;
   quiet?: boolean;
+  /** The first ADMIN, created by identity at start if missing (its ADMIN_USERNAME / ADMIN_PASSWORD). */
+  admin?: { username: string; password: string };
 }
 
 /** A free port for every part, found now (processes are polled on their port, so 0 will not do). */
@@ -49,7 +52,12 @@ function storeEnv(store: PartStore, schemaPrefix: string): Record<string, string
  * Real mode: every part of the registry its own process, on the Postgres, MariaDB and Kafka of
  * `npm run infra -- up` (or the DATABASE_URL / MYSQL_URL / KAFKA_BROKERS in the environment).
  */
-export async function startRealMode({ ports = {}, schemaPrefix = '', quiet = false }: RealModeOptions = {}) {
+export async function startRealMode({
+  ports = {},
+  schemaPrefix = '',
+  quiet = false,
+  admin,
+}: RealModeOptions = {}) {
   const infra = infraEnv();
   const started: ManagedProcess[] = [];
   const stop = async () => {
@@ -63,10 +71,17 @@ export async function startRealMode({ ports = {}, schemaPrefix = '', quiet = fal
   };
   try {
     // One at a time: on two cores, parallel starts mostly contend for the CPU.
+    // Identity signs every access token: each subgraph verifies them against its JWKS.
+    const identity = subgraphParts().find((part) => part.name === 'identity');
+    const jwksUrl = `http://127.0.0.1:${identity ? portOf(identity) : 0}/.well-known/jwks.json`;
     for (const part of subgraphParts()) {
       await start(part, {
         KAFKA_BROKERS: infra.KAFKA_BROKERS,
+        JWKS_URL: jwksUrl,
         ...Object.assign({}, ...part.stores.map((store) => storeEnv(store, schemaPrefix))),
+        ...(part === identity && admin
+          ? { ADMIN_USERNAME: admin.username, ADMIN_PASSWORD: admin.password }
+          : {}),
       });
     }
     await start(
@@ -116,25 +131,41 @@ function parseRealEnv(env: Record<string, string | undefined> = process.env) {
         .string()
         .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or a lower-case identifier')
         .default(''),
+      /** The first ADMIN identity creates if missing; without ADMIN_PASSWORD one is generated and printed. */
+      ADMIN_USERNAME: z.string().default('admin'),
+      ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
       ...portEnvFields(),
     }),
     env,
   ) as Record<string, unknown> & {
     LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>>;
     STORE_PREFIX: string;
+    ADMIN_USERNAME: string;
+    ADMIN_PASSWORD?: string;
   };
   return {
     LOG_LEVEL: parsed.LOG_LEVEL,
     storePrefix: parsed.STORE_PREFIX,
     ports: portsFromEnv(parsed),
+    admin: { username: parsed.ADMIN_USERNAME, password: parsed.ADMIN_PASSWORD },
   };
 }
 
 if (import.meta.main) {
   const env = parseRealEnv();
   const logger = createLogger({ service: 'launcher', level: env.LOG_LEVEL });
-  const system = await startRealMode({ ports: env.ports, schemaPrefix: env.storePrefix });
-  process.stdout.write(`\nThe healthcare supergraph (real mode) is ready: ${system.routerUrl}\n`);
+  const generated = env.admin.password === undefined;
+  const admin = {
+    username: env.admin.username,
+    password: env.admin.password ?? randomBytes(12).toString('base64url'),
+  };
+  const system = await startRealMode({ ports: env.ports, schemaPrefix: env.storePrefix, admin });
+  process.stdout.write(
+    `\nThe healthcare supergraph (real mode) is ready: ${system.routerUrl}\n` +
+      (generated
+        ? `  Log in as ${admin.username} with ${admin.password} (generated for this run if the user is new; set ADMIN_PASSWORD to choose)\n`
+        : ''),
+  );
   // The parts stop one after another, each given up to 10 s before SIGKILL: more than the default grace.
   onShutdown(logger, system.stop, 60_000);
   // A part that dies takes the system down loudly: a half-running graph that looks up is worse.

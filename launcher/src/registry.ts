@@ -5,6 +5,7 @@
  */
 import type { AppointmentSubgraph } from '@hsg/appointment';
 import type { DoctorSubgraph } from '@hsg/doctor';
+import type { IdentitySubgraph } from '@hsg/identity';
 import type { AnySubgraph } from '@hsg/kit/runtime';
 import type { PatientSubgraph } from '@hsg/patient';
 
@@ -52,12 +53,22 @@ function subgraph<Definition extends AnySubgraph>(
   };
 }
 
-/** The subgraphs, in start order (a part's events' consumers after it is fine either way). */
+/**
+ * The subgraphs, in start order (a part's events' consumers after it is fine either way). Identity first:
+ * every other part verifies access tokens against its JWKS.
+ */
 export const subgraphs: {
+  identity: SubgraphPart<IdentitySubgraph>;
   patient: SubgraphPart<PatientSubgraph>;
   doctor: SubgraphPart<DoctorSubgraph>;
   appointment: SubgraphPart<AppointmentSubgraph>;
 } = {
+  identity: subgraph(
+    'identity',
+    4104,
+    'postgres',
+    async () => (await import('@hsg/identity')).identitySubgraph,
+  ),
   patient: subgraph('patient', 4101, 'postgres', async () => (await import('@hsg/patient')).patientSubgraph),
   doctor: subgraph('doctor', 4102, 'mysql', async () => (await import('@hsg/doctor')).doctorSubgraph),
   appointment: subgraph(

@@ -16,6 +16,7 @@ import {
   shapeLimitRules,
 } from '@hsg/kit/graphql';
 import { createHttpApp, formatGraphQLError, type HttpApp } from '@hsg/kit/http';
+import { withSecurityEnforcedBySubgraphs } from '@hsg/schema';
 import { type DocumentNode, type FormattedExecutionResult, GraphQLError } from 'graphql';
 import {
   type ContextContributor,
@@ -24,6 +25,7 @@ import {
   type RouterContext,
 } from './context.ts';
 import { SubgraphDataSource } from './data-source.ts';
+import { type AuthOptions, createAuthFeature } from './features/auth.ts';
 import { createCorsFeature } from './features/cors.ts';
 import type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
 import { createGraphQLHttpFeature } from './features/graphql-http.ts';
@@ -34,6 +36,7 @@ import { subgraphReadiness } from './readiness.ts';
 import { resolveSubgraphUrls, type SubgraphEndpoint, subgraphsOf } from './subgraphs.ts';
 
 export type { ContextContributor, ContextInput, RouterContext } from './context.ts';
+export { type AuthOptions, createAuthFeature } from './features/auth.ts';
 export { type CorsOptions, createCorsFeature } from './features/cors.ts';
 export type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
 export { createGraphQLHttpFeature, type GraphQLHttpOptions } from './features/graphql-http.ts';
@@ -59,6 +62,11 @@ export interface RouterDeps {
   drainDelayMs?: number;
   /** Browser origins allowed by CORS (default none: CORS off). */
   corsOrigins?: readonly string[];
+  /**
+   * Login and token checks. Default: on whenever the supergraph has the identity subgraph (its URL gives
+   * the origin); 'off' only for tests of other features over subgraphs of their own.
+   */
+  auth?: Omit<AuthOptions, 'anonymousIntrospection'> | 'off';
   /** Operation limits, checked before planning (defaults: routerLimitDefaults). */
   limits?: Partial<OperationLimits>;
   /** Features beyond the built-in GraphQL over HTTP and health, set up after them in this order. */
@@ -97,6 +105,7 @@ export function createRouter({
   maxBodyBytes,
   drainDelayMs = 0,
   corsOrigins = [],
+  auth,
   limits: limitOverrides = {},
   features = [],
 }: RouterDeps): Router {
@@ -113,7 +122,7 @@ export function createRouter({
   const gateway = withoutGatewayTelemetry(
     () =>
       new ApolloGateway({
-        supergraphSdl,
+        supergraphSdl: withSecurityEnforcedBySubgraphs(supergraphSdl),
         logger: logger.child({ component: 'gateway' }),
         buildService: ({ name, url }) =>
           new SubgraphDataSource({ name, url: urlByName.get(name) ?? url ?? '', transport, logger }),
@@ -202,6 +211,7 @@ export function createRouter({
     createCorsFeature({ origins: corsOrigins }),
     createGraphQLHttpFeature({ maxBodyBytes }),
     createHealthFeature({ checks: subgraphReadiness(subgraphs, probeTransport, readiness) }),
+    ...authFeature(auth, subgraphs, production),
     ...features,
   ]) {
     const lifecycle = feature.setup(host);
@@ -233,6 +243,18 @@ export function createRouter({
       await Promise.all([transport.close(), probeTransport.close()]);
     },
   };
+}
+
+function authFeature(
+  auth: RouterDeps['auth'],
+  subgraphs: readonly SubgraphEndpoint[],
+  production: boolean,
+): RouterFeature[] {
+  if (auth === 'off') return [];
+  const identity = subgraphs.find((subgraph) => subgraph.name === 'identity');
+  const options = auth ?? (identity ? { identityOrigin: new URL(identity.url).origin } : undefined);
+  if (options === undefined) return [];
+  return [createAuthFeature({ ...options, anonymousIntrospection: !production })];
 }
 
 /**

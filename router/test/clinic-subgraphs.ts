@@ -50,6 +50,8 @@ const doctorOf = byId(clinic.doctors.map((row) => ({ ...row, name: name(row) }))
 const appointmentOf = byId(clinic.appointments);
 
 const resolvers = {
+  // Identity is part of the graph too; nothing here asks it anything, but /ready probes it.
+  identity: {},
   patient: {
     Query: {
       patient: (_: unknown, args: Row) => patientOf(args),
@@ -85,7 +87,7 @@ const resolvers = {
 
 export type ClinicSubgraphs = Record<keyof typeof resolvers, TestSubgraph>;
 
-/** patient, doctor and appointment, each on a free port with its own schema.graphql. */
+/** identity, patient, doctor and appointment, each on a free port with its own schema.graphql. */
 export async function startClinicSubgraphs(): Promise<ClinicSubgraphs> {
   const serve = async (subgraph: keyof typeof resolvers) => {
     const sdl = await readFile(
@@ -94,10 +96,11 @@ export async function startClinicSubgraphs(): Promise<ClinicSubgraphs> {
     );
     return serveSubgraph(subgraph, sdl, resolvers[subgraph]);
   };
-  const [patient, doctor, appointment] = await Promise.all([
+  const [identity, patient, doctor, appointment] = await Promise.all([
+    serve('identity'),
     serve('patient'),
     serve('doctor'),
     serve('appointment'),
   ]);
-  return { patient, doctor, appointment };
+  return { identity, patient, doctor, appointment };
 }

@@ -15,3 +15,4 @@ export function loadSupergraphSdl(path: string = supergraphPath): Promise<string
   return readFile(path, 'utf8');
 }
 export { apiSchemaOf } from './api-schema.ts';
+export { withSecurityEnforcedBySubgraphs } from './security-links.ts';

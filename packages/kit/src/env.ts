@@ -43,6 +43,7 @@ export const envFields = {
   /** production turns off what helps a developer and helps an attacker too (Sandbox, introspection, …). */
   nodeEnv: () => z.enum(['development', 'production', 'test']).default('development'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  httpUrl: () => z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }),
   postgresUrl: () => z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
   mysqlUrl: () => z.url({ protocol: /^mysql$/, error: 'must be a mysql:// URL' }),
   mongoUrl: () => z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// URL' }),

@@ -1,3 +1,4 @@
+import { sharedTestKeys } from '@hsg/testing';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'graphql';
 import { AppError, silentLogger } from '../src/index.ts';
@@ -30,6 +31,7 @@ const resolvers = {
 };
 
 async function withServer(engine: EngineName, run: (url: string) => Promise<void>) {
+  const keys = await sharedTestKeys();
   const server = createSubgraphServer<Context>({
     engine,
     typeDefs,
@@ -37,6 +39,7 @@ async function withServer(engine: EngineName, run: (url: string) => Promise<void
     context: () => ({ prefix: '> ' }),
     logger: silentLogger(),
     readiness: { store: () => true },
+    auth: { jwks: keys.jwks },
   });
   const port = await server.start(0);
   try {
@@ -47,9 +50,10 @@ async function withServer(engine: EngineName, run: (url: string) => Promise<void
 }
 
 const post = async (url: string, body: string, headers: Record<string, string> = {}) => {
+  const caller = await (await sharedTestKeys()).headersFor({ role: 'FRONT_DESK' });
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...caller, ...headers },
     body,
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };

@@ -1,3 +1,4 @@
+export { createTestKeys, sharedTestKeys, type TestKeys, type TokenRequest } from './auth.ts';
 export { pgliteBackend, realMysqlBackend, realPostgresBackend, type SqlBackend } from './databases.ts';
 export { type EventBackend, embeddedLogBackend, kafkaBackend } from './event-backends.ts';
 export { collectEvents } from './events.ts';

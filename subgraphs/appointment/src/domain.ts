@@ -17,6 +17,8 @@ import {
   type Interval,
   type PageArgs,
   toSnapshot,
+  type Visibility,
+  type VisibleFilter,
 } from './model.ts';
 import { assertKnown, awaitParties, type ProjectionLagPolicy } from './projection-lag.ts';
 import { assertBookable, notInThePast, ruleViolation, validDuration, validReason } from './rules.ts';
@@ -183,34 +185,47 @@ export function createAppointmentDomain({ store, lag, clock = () => new Date() }
       return store.findByIds(ids.filter(isUuid).map((id) => id.toLowerCase()));
     },
 
-    list(filter: AppointmentFilter | null | undefined, page: PageArgs): Promise<AppointmentPage> {
-      return store.list(filter ?? {}, page);
+    /** The page of what `visible` lets the caller see: the filter narrowed to it, in SQL. */
+    async list(
+      filter: AppointmentFilter | null | undefined,
+      page: PageArgs,
+      visible: Visibility,
+    ): Promise<AppointmentPage> {
+      const narrowed = narrow(filter, visible);
+      return narrowed ? store.list(narrowed, page) : emptyPage;
     },
 
-    count(filter: AppointmentFilter | null | undefined): Promise<number> {
-      return store.count(filter ?? {});
+    async count(filter: AppointmentFilter | null | undefined, visible: Visibility): Promise<number> {
+      const narrowed = narrow(filter, visible);
+      return narrowed ? store.count(narrowed) : 0;
     },
 
-    /** How many match per parent, in the order given; malformed ids count none. */
+    /** How many match per parent, in the order given, of what `visible` lets through; malformed ids count none. */
     async countByParents(
       parent: 'patient' | 'doctor',
       parentIds: readonly string[],
       filter: AppointmentFilter | null | undefined,
+      visible: Visibility,
     ): Promise<number[]> {
       const ids = parentIds.filter(isUuid).map((id) => id.toLowerCase());
-      const counts = await store.countByParents(parent, ids, filter ?? {});
+      const narrowed = narrow(filter, visible);
+      const counts = narrowed ? await store.countByParents(parent, ids, narrowed) : new Map<string, number>();
       return parentIds.map((id) => counts.get(id.toLowerCase()) ?? 0);
     },
 
-    /** One page per parent; parents with a malformed id get an empty page. */
+    /** One page per parent of what `visible` lets through; parents with a malformed id get an empty page. */
     async listByParents(
       parent: 'patient' | 'doctor',
       parentIds: readonly string[],
       filter: AppointmentFilter | null | undefined,
       page: PageArgs,
+      visible: Visibility,
     ): Promise<AppointmentPage[]> {
       const ids = parentIds.filter(isUuid).map((id) => id.toLowerCase());
-      const pages = await store.listByParents(parent, ids, filter ?? {}, page);
+      const narrowed = narrow(filter, visible);
+      const pages = narrowed
+        ? await store.listByParents(parent, ids, narrowed, page)
+        : new Map<string, AppointmentPage>();
       return parentIds.map((id) => pages.get(id.toLowerCase()) ?? emptyPage);
     },
 
@@ -248,6 +263,15 @@ export function createAppointmentDomain({ store, lag, clock = () => new Date() }
 }
 
 export type AppointmentDomain = ReturnType<typeof createAppointmentDomain>;
+
+/** The filter narrowed to what the caller may see; undefined when that is nothing (no query needed). */
+function narrow(
+  filter: AppointmentFilter | null | undefined,
+  visible: Visibility,
+): VisibleFilter | undefined {
+  if (visible === 'none') return undefined;
+  return visible === 'all' ? { ...filter } : { ...filter, ...visible };
+}
 
 /** Appointments are ordered by start, then id. */
 export const appointmentCursor = cursorCodec<AppointmentCursor>(

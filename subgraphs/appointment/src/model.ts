@@ -48,6 +48,18 @@ export interface AppointmentFilter {
   to?: Date | null;
 }
 
+/**
+ * Which appointments a caller may see (decided in access.ts): every one, none, or those of one patient
+ * or one doctor. Lists add it to their SQL, so their pages and totals hold only those.
+ */
+export type Visibility = 'all' | 'none' | { patientId: string } | { doctorId: string };
+
+/** A filter with the caller's visibility folded in: what the store's lists take. */
+export interface VisibleFilter extends AppointmentFilter {
+  patientId?: string;
+  doctorId?: string;
+}
+
 /** A position in the (start, id)-ordered list of appointments (keyset paging). */
 export interface AppointmentCursor {
   start: Date;

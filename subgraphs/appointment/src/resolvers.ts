@@ -3,11 +3,13 @@ import { DateScalar, DateTimeScalar, pageInfoOf } from '@hsg/kit/graphql';
 import type { RequestContext } from '@hsg/kit/runtime';
 import { type AppointmentDomain, appointmentCursor, type BookAppointmentInput, pageArgs } from './domain.ts';
 import type { ConnectionArgs, RequestLoaders } from './loaders.ts';
-import type { Appointment, AppointmentPage } from './model.ts';
+import type { Appointment, AppointmentPage, Visibility } from './model.ts';
 import { validDuration } from './rules.ts';
 
 export interface AppointmentContext extends RequestContext {
   loaders: RequestLoaders;
+  /** Which appointments the caller may see (access.ts): every list is narrowed to it. */
+  visible: Visibility;
 }
 
 /** totalCount is a function: GraphQL calls it only when the client selected the field. */
@@ -37,9 +39,11 @@ export function createResolvers(domain: AppointmentDomain): GraphQLResolverMap<A
     Query: {
       appointment: (_: unknown, { id }: { id: string }, { loaders }: AppointmentContext) =>
         loaders.appointment.load(id),
-      appointments: async (_: unknown, args: ConnectionArgs) =>
-        connection(await domain.list(args.filter, pageArgs(args.first, args.after)), args.after, () =>
-          domain.count(args.filter),
+      appointments: async (_: unknown, args: ConnectionArgs, { visible }: AppointmentContext) =>
+        connection(
+          await domain.list(args.filter, pageArgs(args.first, args.after), visible),
+          args.after,
+          () => domain.count(args.filter, visible),
         ),
     },
     Mutation: {

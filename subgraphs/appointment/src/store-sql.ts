@@ -15,7 +15,7 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
-import type { AppointmentFilter, AppointmentPage, Parties } from './model.ts';
+import type { AppointmentPage, Parties, VisibleFilter } from './model.ts';
 import type { AppointmentStore } from './store.ts';
 import {
   type AppointmentRow,
@@ -31,8 +31,10 @@ import {
 
 const uuids = (ids: readonly string[]) => sql`${sql.val([...ids])}::uuid[]`;
 
-function filterConditions(eb: ExpressionBuilder<Tables, 'appointments'>, filter: AppointmentFilter) {
+function filterConditions(eb: ExpressionBuilder<Tables, 'appointments'>, filter: VisibleFilter) {
   const conditions = [];
+  if (filter.patientId) conditions.push(eb('patient_id', '=', filter.patientId));
+  if (filter.doctorId) conditions.push(eb('doctor_id', '=', filter.doctorId));
   if (filter.status && filter.status.length > 0) conditions.push(eb('status', 'in', filter.status));
   if (filter.from) conditions.push(eb('start_at', '>=', filter.from));
   if (filter.to) conditions.push(eb('start_at', '<', filter.to));
@@ -40,8 +42,10 @@ function filterConditions(eb: ExpressionBuilder<Tables, 'appointments'>, filter:
 }
 
 /** The same filter as raw SQL, for the windowed per-parent query. */
-function filterSql(filter: AppointmentFilter): RawBuilder<SqlBool>[] {
+function filterSql(filter: VisibleFilter): RawBuilder<SqlBool>[] {
   const conditions: RawBuilder<SqlBool>[] = [];
+  if (filter.patientId) conditions.push(sql`patient_id = ${filter.patientId}::uuid`);
+  if (filter.doctorId) conditions.push(sql`doctor_id = ${filter.doctorId}::uuid`);
   if (filter.status && filter.status.length > 0)
     conditions.push(sql`status = any(${sql.val(filter.status)}::text[])`);
   if (filter.from) conditions.push(sql`start_at >= ${filter.from}`);
@@ -50,7 +54,7 @@ function filterSql(filter: AppointmentFilter): RawBuilder<SqlBool>[] {
 }
 
 /** Rows of these parents matching the filter, for the per-parent queries. */
-function parentsWhere(column: RawBuilder<unknown>, parentIds: readonly string[], filter: AppointmentFilter) {
+function parentsWhere(column: RawBuilder<unknown>, parentIds: readonly string[], filter: VisibleFilter) {
   return sql.join([sql<SqlBool>`${column} = any(${uuids(parentIds)})`, ...filterSql(filter)], sql` and `);
 }
 

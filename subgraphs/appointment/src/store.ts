@@ -1,12 +1,12 @@
 import type { OutgoingEvent } from '@hsg/kit/events';
 import type {
   Appointment,
-  AppointmentFilter,
   AppointmentPage,
   DoctorProjection,
   Interval,
   PageArgs,
   Parties,
+  VisibleFilter,
 } from './model.ts';
 
 /** What a change decided: the new state and its events, or nothing to do (returns the current state). */
@@ -24,20 +24,21 @@ export interface BookedInterval extends Interval {
  */
 export interface AppointmentStore {
   findByIds(ids: readonly string[]): Promise<Appointment[]>;
-  list(filter: AppointmentFilter, page: PageArgs): Promise<AppointmentPage>;
-  count(filter: AppointmentFilter): Promise<number>;
+  /** The lists and counts hold only what the filter (the caller's visibility included) lets through. */
+  list(filter: VisibleFilter, page: PageArgs): Promise<AppointmentPage>;
+  count(filter: VisibleFilter): Promise<number>;
   /** One page per parent (patient or doctor), every parent in one call. */
   listByParents(
     parent: 'patient' | 'doctor',
     parentIds: readonly string[],
-    filter: AppointmentFilter,
+    filter: VisibleFilter,
     page: PageArgs,
   ): Promise<Map<string, AppointmentPage>>;
   /** How many match, per parent, every parent in one call (parents with none are absent). */
   countByParents(
     parent: 'patient' | 'doctor',
     parentIds: readonly string[],
-    filter: AppointmentFilter,
+    filter: VisibleFilter,
   ): Promise<Map<string, number>>;
   findParties(patientId: string, doctorId: string): Promise<Parties>;
   findDoctors(ids: readonly string[]): Promise<DoctorProjection[]>;

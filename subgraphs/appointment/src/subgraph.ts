@@ -5,6 +5,7 @@ import { createEventConsumer, projectionCommits, sqlInbox } from '@hsg/kit/event
 import { defineSubgraph } from '@hsg/kit/runtime';
 import type { MigrationSource, SqlDatabase } from '@hsg/kit/sql';
 import { parse } from 'graphql';
+import { appointmentPolicies, visibilityOf } from './access.ts';
 import { createAppointmentDomain } from './domain.ts';
 import { appointmentSettings } from './env.ts';
 import { createRequestLoaders } from './loaders.ts';
@@ -69,7 +70,11 @@ export const appointmentSubgraph = defineSubgraph({
     const domain = createAppointmentDomain({ store, clock, lag });
     return {
       resolvers: createResolvers(domain),
-      context: () => ({ loaders: createRequestLoaders(domain) }),
+      context: ({ principal }) => {
+        const visible = visibilityOf(principal);
+        return { loaders: createRequestLoaders(domain, visible), visible };
+      },
+      policies: appointmentPolicies,
       exposed: { domain, store },
     };
   },

@@ -39,8 +39,13 @@ export function describeAppointmentApi(makeBackend: () => EventBackend): void {
         r: reason,
       },
     );
-  const complete = (id: string) =>
-    h.gql('mutation ($id: ID!) { completeAppointment(id: $id) { status version } }', { id });
+  /** Completing is the appointment's doctor's: sent as that clinician. */
+  const complete = async (id: string, doctorId: string) =>
+    h.gql(
+      'mutation ($id: ID!) { completeAppointment(id: $id) { status version } }',
+      { id },
+      await h.keys.headersFor({ role: 'CLINICIAN', doctorId }),
+    );
   const statusOf = async (id: string) =>
     (await h.gql('query ($id: ID!) { appointment(id: $id) { status cancellationReason version } }', { id }))
       .data?.appointment;
@@ -300,17 +305,17 @@ export function describeAppointmentApi(makeBackend: () => EventBackend): void {
       });
 
       const visit = await h.booked(booking(ids, berlin(FRI, '10:00')));
-      expect(extensionsOf(await complete(visit.id))).toMatchObject({
+      expect(extensionsOf(await complete(visit.id, ids.doctorId))).toMatchObject({
         code: 'BAD_USER_INPUT',
         rule: 'NOT_STARTED',
       });
       h.setNow(new Date(berlin(FRI, '10:10')));
       try {
-        expect((await complete(visit.id)).data?.completeAppointment).toEqual({
+        expect((await complete(visit.id, ids.doctorId)).data?.completeAppointment).toEqual({
           status: 'COMPLETED',
           version: 2,
         });
-        expect((await complete(visit.id)).data?.completeAppointment).toEqual({
+        expect((await complete(visit.id, ids.doctorId)).data?.completeAppointment).toEqual({
           status: 'COMPLETED',
           version: 2,
         });
@@ -320,7 +325,7 @@ export function describeAppointmentApi(makeBackend: () => EventBackend): void {
       }
       for (const id of [uuidv4(), 'nope']) {
         expect(errorCode(await cancel(id))).toBe('NOT_FOUND');
-        expect(errorCode(await complete(id))).toBe('NOT_FOUND');
+        expect(errorCode(await complete(id, ids.doctorId))).toBe('NOT_FOUND');
       }
     }, 60_000);
 

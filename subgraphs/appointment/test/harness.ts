@@ -2,7 +2,14 @@ import { silentLogger } from '@hsg/kit';
 import type { EventTransport } from '@hsg/kit/events';
 import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
 import type { SqlDatabase } from '@hsg/kit/sql';
-import { type EventBackend, type GraphQLResponse, graphqlRequest, waitFor } from '@hsg/testing';
+import {
+  type EventBackend,
+  type GraphQLResponse,
+  graphqlRequest,
+  sharedTestKeys,
+  type TestKeys,
+  waitFor,
+} from '@hsg/testing';
 import { countingStore } from '@hsg/testing/contracts';
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
@@ -36,7 +43,10 @@ export interface Harness {
   database: SqlDatabase;
   feed: Feed;
   calls: Map<string, number>;
+  /** The keys the service trusts: `keys.headersFor({ role, … })` is a caller's Authorization header. */
+  keys: TestKeys;
   setNow(date: Date): void;
+  /** Sends as a front desk unless `headers` say otherwise (their `authorization` replaces its token). */
   gql(
     query: string,
     variables?: Record<string, unknown>,
@@ -60,8 +70,12 @@ export async function startHarness(backend: EventBackend): Promise<Harness> {
   const calls = new Map<string, number>();
   const database = await backend.sql.open(backend.sql.newNamespace());
   const transport = await backend.transport();
+  const keys = await sharedTestKeys();
+  // An hour, so a slow run of the suite does not outlive its token.
+  const frontDesk = await keys.headersFor({ role: 'FRONT_DESK', expiresIn: 3600 });
   // The projections' group is named after the schema (see projectionGroupFor): this suite's own.
   const service = await startSubgraph(appointmentSubgraph, {
+    auth: { jwks: keys.jwks },
     database,
     transport,
     logger: silentLogger(),
@@ -77,7 +91,7 @@ export async function startHarness(backend: EventBackend): Promise<Harness> {
   const feed = createFeed(transport, clock);
   const db = database.db as Kysely<Tables & { kit_processed_events: { event_id: string } }>;
   const gql: Harness['gql'] = (query, variables, headers) =>
-    graphqlRequest(service.url, query, variables, headers);
+    graphqlRequest(service.url, query, variables, { ...frontDesk, ...headers });
   const book: Harness['book'] = (input, headers) =>
     gql(
       `mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { ${APPOINTMENT_FIELDS} } }`,
@@ -91,6 +105,7 @@ export async function startHarness(backend: EventBackend): Promise<Harness> {
     database,
     feed,
     calls,
+    keys,
     setNow: (date) => {
       now = date;
     },

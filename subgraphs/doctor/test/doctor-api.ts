@@ -28,8 +28,14 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
   const url = () => api.url;
   const origin = () => new URL(api.url).origin;
 
-  const gql = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
-    graphqlRequest(api.url, query, variables, headers);
+  // The front desk reads and writes doctors: every request here is theirs unless a test says otherwise.
+  let frontDeskHeaders: Promise<Record<string, string>> | undefined;
+  const asFrontDesk = () => {
+    frontDeskHeaders ??= api.keys.headersFor({ role: 'FRONT_DESK' });
+    return frontDeskHeaders;
+  };
+  const gql = async (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
+    graphqlRequest(api.url, query, variables, { ...(await asFrontDesk()), ...headers });
   const register = (input: Record<string, unknown>, headers?: Record<string, string>) =>
     gql(
       `mutation ($input: RegisterDoctorInput!) { registerDoctor(input: $input) { ${DOCTOR_FIELDS} } }`,
@@ -271,7 +277,7 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
       const post = async (body: unknown) => {
         const response = await fetch(url(), {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...(await asFrontDesk()) },
           body: JSON.stringify(body),
         });
         return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -311,7 +317,9 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
         text: string,
         headers: Record<string, string> = { 'apollo-require-preflight': 'true' },
       ) => {
-        const response = await fetch(`${url()}?query=${encodeURIComponent(text)}`, { headers });
+        const response = await fetch(`${url()}?query=${encodeURIComponent(text)}`, {
+          headers: { ...(await asFrontDesk()), ...headers },
+        });
         return { status: response.status, body: (await response.json()) as Record<string, unknown> };
       };
       expect(await query('{ doctors(first: 1) { pageInfo { hasNextPage } } }')).toMatchObject({
@@ -344,6 +352,7 @@ export function describeDoctorApi(makeBackend: () => EventBackend): void {
       const unready = serveSubgraph(doctorSubgraph, {
         store: api.subgraph.store,
         logger,
+        auth: { jwks: api.keys.jwks },
         readiness: { store: () => false },
       });
       const port = await unready.start(0);

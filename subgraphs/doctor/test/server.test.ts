@@ -1,5 +1,6 @@
 import { silentLogger } from '@hsg/kit';
 import { serveSubgraph } from '@hsg/kit/runtime';
+import { sharedTestKeys } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Doctor } from '../src/model.ts';
 import { type DoctorStore, doctorSubgraph } from '../src/subgraph.ts';
@@ -36,21 +37,29 @@ const failingStore: DoctorStore = {
 };
 
 describe('doctor server error mapping (mercurius)', () => {
-  const server = serveSubgraph(doctorSubgraph, { store: failingStore, logger: silentLogger() });
+  let server: ReturnType<typeof serveSubgraph> | undefined;
   let url: string;
+  let authorization: Record<string, string>;
   const post = async (query: string) => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authorization },
       body: JSON.stringify({ query }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
   beforeAll(async () => {
+    const keys = await sharedTestKeys();
+    authorization = await keys.headersFor({ role: 'FRONT_DESK' });
+    server = serveSubgraph(doctorSubgraph, {
+      store: failingStore,
+      logger: silentLogger(),
+      auth: { jwks: keys.jwks },
+    });
     url = `http://127.0.0.1:${await server.start(0)}/graphql`;
   });
-  afterAll(() => server.stop());
+  afterAll(() => server?.stop());
 
   it('keeps list indexes in error paths numeric, as the gateway needs to place entity errors', async () => {
     const response = await post(

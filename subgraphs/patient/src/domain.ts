@@ -10,6 +10,7 @@ import {
   type HumanName,
   type Patient,
   type PatientFilter,
+  type PatientScope,
   toSnapshot,
 } from './model.ts';
 import type { PatientStore } from './store.ts';
@@ -174,14 +175,23 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
 
     byMrn: (mrn: string) => store.findByMrn(mrn.trim().toUpperCase()),
 
-    async search(filter: PatientFilter | null | undefined, first: number, after: string | null | undefined) {
+    /**
+     * `scope`: whom the caller may see (resolvers pass the principal's, see access.ts); every patient by
+     * default, for trusted callers in the process (the demo loader).
+     */
+    async search(
+      filter: PatientFilter | null | undefined,
+      first: number,
+      after: string | null | undefined,
+      scope: PatientScope = { kind: 'all' },
+    ) {
       validPageSize(first);
       if (filter?.birthDate && !isCalendarDate(filter.birthDate))
         throw badUserInput('filter.birthDate must be a real calendar date', 'filter.birthDate');
       const name = filter?.name?.trim();
       const normalized = { ...filter, name: name || null };
-      const page = await store.search(normalized, first, after ? nameCursor.decode(after) : undefined);
-      return { ...page, totalCount: () => store.count(normalized) };
+      const page = await store.search(normalized, scope, first, after ? nameCursor.decode(after) : undefined);
+      return { ...page, totalCount: () => store.count(normalized, scope) };
     },
   };
 }

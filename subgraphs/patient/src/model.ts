@@ -31,6 +31,16 @@ export interface PatientFilter {
   active?: boolean | null;
 }
 
+/**
+ * Which patients a caller may see (see access.ts): every one, one (their own record), a doctor's (those
+ * they have or had an appointment with), or none. Searches and counts are restricted to it in SQL.
+ */
+export type PatientScope =
+  | { kind: 'all' }
+  | { kind: 'patient'; patientId: string }
+  | { kind: 'doctor'; doctorId: string }
+  | { kind: 'none' };
+
 /** A position in the name-ordered list of patients (keyset paging). */
 export type PatientCursor = NameCursor;
 

@@ -3,12 +3,15 @@ import { humanNameText, nameCursor } from '@hsg/kit';
 import { DateScalar, DateTimeScalar, pageInfoOf } from '@hsg/kit/graphql';
 import type { RequestContext } from '@hsg/kit/runtime';
 import type DataLoader from 'dataloader';
+import { scopeOf } from './access.ts';
 import type { PatientDomain } from './domain.ts';
 import type { Patient } from './model.ts';
 
 export interface PatientContext extends RequestContext {
   /** Batches every patient lookup of one request into one store query. */
   patientLoader: DataLoader<string, Patient | undefined>;
+  /** CLINICIAN: whether they have or had an appointment with a patient (access.ts), batched alike. */
+  caresFor: DataLoader<string, boolean>;
 }
 
 /** Thin: arguments in, domain call, shape out. */
@@ -23,8 +26,10 @@ export function createResolvers(domain: PatientDomain): GraphQLResolverMap<Patie
       patients: async (
         _: unknown,
         args: { filter?: Parameters<PatientDomain['search']>[0]; first: number; after?: string | null },
+        { principal }: PatientContext,
       ) => {
-        const page = await domain.search(args.filter, args.first, args.after);
+        // Only the patients the caller may see, so the page and totalCount hold only those.
+        const page = await domain.search(args.filter, args.first, args.after, scopeOf(principal));
         const edges = page.patients.map(({ patient, cursor }) => ({
           cursor: nameCursor.encode(cursor),
           node: patient,

@@ -1,4 +1,4 @@
-import { conflict, likePrefix, nameSearchTokens, nameSortKey } from '@hsg/kit';
+import { conflict, isUuid, likePrefix, nameSearchTokens, nameSortKey } from '@hsg/kit';
 import {
   aggregateWriter,
   countRows,
@@ -8,7 +8,7 @@ import {
   violatedConstraint,
 } from '@hsg/kit/sql';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Address, Patient, PatientCursor, PatientFilter } from './model.ts';
+import type { Address, Patient, PatientCursor, PatientFilter, PatientScope } from './model.ts';
 import type { PatientStore } from './store.ts';
 
 interface PatientRow {
@@ -28,9 +28,10 @@ interface PatientRow {
   updated_at: Date;
 }
 
-interface Tables {
+export interface Tables {
   patients: PatientRow;
   patient_name_tokens: { patient_id: string; token: string };
+  care_relationships: { doctor_id: string; patient_id: string; first_booked_at: Date };
 }
 
 const toPatient = (row: PatientRow): Patient => ({
@@ -93,8 +94,17 @@ export function createSqlPatientStore(database: SqlDatabase): PatientStore {
     mapError: uniqueViolation,
   });
 
-  function filtered(filter: PatientFilter) {
+  /** The patients of `scope` (whose ids access.ts made sure are UUIDs) that match the filter. */
+  function filtered(filter: PatientFilter, scope: PatientScope) {
     let query = db.selectFrom('patients');
+    if (scope.kind === 'none') query = query.where(sql<boolean>`false`);
+    if (scope.kind === 'patient') query = query.where('id', '=', scope.patientId);
+    if (scope.kind === 'doctor') {
+      const { doctorId } = scope;
+      query = query.where('id', 'in', (eb) =>
+        eb.selectFrom('care_relationships').select('patient_id').where('doctor_id', '=', doctorId),
+      );
+    }
     if (filter.birthDate) query = query.where('birth_date', '=', filter.birthDate);
     if (typeof filter.active === 'boolean') query = query.where('active', '=', filter.active);
     const name = filter.name;
@@ -122,15 +132,27 @@ export function createSqlPatientStore(database: SqlDatabase): PatientStore {
       return row && toPatient(row);
     },
 
-    async search(filter, first, after?: PatientCursor) {
-      const page = await nameKeysetPage(filtered(filter).selectAll(), first, after, database.dialect);
+    async search(filter, scope, first, after?: PatientCursor) {
+      const page = await nameKeysetPage(filtered(filter, scope).selectAll(), first, after, database.dialect);
       return {
         patients: page.rows.map(({ row, cursor }) => ({ patient: toPatient(row), cursor })),
         hasNextPage: page.hasNextPage,
       };
     },
 
-    count: (filter) => countRows(filtered(filter)),
+    count: (filter, scope) => countRows(filtered(filter, scope)),
+
+    async caredForBy(doctorId, patientIds) {
+      const ids = patientIds.filter(isUuid);
+      if (!isUuid(doctorId) || ids.length === 0) return [];
+      const rows = await db
+        .selectFrom('care_relationships')
+        .select('patient_id')
+        .where('doctor_id', '=', doctorId)
+        .where('patient_id', '=', sql<string>`any(${sql.val(ids)}::uuid[])`)
+        .execute();
+      return rows.map((row) => row.patient_id);
+    },
 
     async nextMrnNumber() {
       const { rows } = await sql<{ n: number }>`select nextval('patient_mrn_seq') as n`.execute(db);

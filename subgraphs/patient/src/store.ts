@@ -1,5 +1,5 @@
 import type { OutgoingEvent } from '@hsg/kit/events';
-import type { Patient, PatientCursor, PatientFilter, PatientPage } from './model.ts';
+import type { Patient, PatientCursor, PatientFilter, PatientPage, PatientScope } from './model.ts';
 
 /**
  * Where patients live. Writes take the events describing them and commit both together (the outbox).
@@ -8,8 +8,16 @@ import type { Patient, PatientCursor, PatientFilter, PatientPage } from './model
 export interface PatientStore {
   findByIds(ids: readonly string[]): Promise<Patient[]>;
   findByMrn(mrn: string): Promise<Patient | undefined>;
-  search(filter: PatientFilter, first: number, after: PatientCursor | undefined): Promise<PatientPage>;
-  count(filter: PatientFilter): Promise<number>;
+  /** A page of the patients in `scope` matching the filter; `count` counts the same set. */
+  search(
+    filter: PatientFilter,
+    scope: PatientScope,
+    first: number,
+    after: PatientCursor | undefined,
+  ): Promise<PatientPage>;
+  count(filter: PatientFilter, scope: PatientScope): Promise<number>;
+  /** Those of `patientIds` the doctor has or had an appointment with (the care_relationships projection). */
+  caredForBy(doctorId: string, patientIds: readonly string[]): Promise<string[]>;
   /** A new MRN from the store's sequence (unique even across instances). */
   nextMrnNumber(): Promise<number>;
   /** Throws CONFLICT naming the field when the MRN or email is taken. */

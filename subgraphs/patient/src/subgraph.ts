@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { patientTopic } from '@hsg/contracts';
+import { appointmentTopic, patientTopic } from '@hsg/contracts';
 import { defineSubgraph, entityLoader } from '@hsg/kit/runtime';
 import type { MigrationSource } from '@hsg/kit/sql';
 import { parse } from 'graphql';
+import { careLoader, patientPolicies } from './access.ts';
+import { createCareRelationshipsProjection } from './care-relationships.ts';
 import { createPatientDomain } from './domain.ts';
 import { patientSettings } from './env.ts';
 import { createResolvers } from './resolvers.ts';
@@ -14,7 +16,10 @@ export const patientMigrations: MigrationSource = {
   dir: fileURLToPath(new URL('../migrations', import.meta.url)),
 };
 
-/** The patient subgraph: registration, demographics and search, on Postgres (PGlite when embedded). */
+/**
+ * The patient subgraph: registration, demographics and search, on Postgres (PGlite when embedded), with
+ * who may see whom (access.ts) and a projection of the appointment events for the clinicians' rule.
+ */
 export const patientSubgraph = defineSubgraph({
   name: 'patient',
   engine: 'apollo',
@@ -22,14 +27,27 @@ export const patientSubgraph = defineSubgraph({
   store: 'postgres',
   typeDefs: parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')),
   migrations: [patientMigrations],
-  topics: [patientTopic],
+  // The consumed topic too, so the projection can subscribe before appointment ever produced.
+  topics: [patientTopic, appointmentTopic],
   settings: patientSettings,
   createStore: createSqlPatientStore,
+  createWorkers({ database, transport, logger }) {
+    const careRelationships = createCareRelationshipsProjection({
+      database,
+      transport,
+      logger: logger.child({ component: 'care-relationships' }),
+    });
+    return { careRelationships };
+  },
   createApi({ store, clock }) {
     const domain = createPatientDomain(store, clock);
     return {
       resolvers: createResolvers(domain),
-      context: () => ({ patientLoader: entityLoader((ids) => store.findByIds(ids)) }),
+      context: ({ principal }) => ({
+        patientLoader: entityLoader((ids) => store.findByIds(ids)),
+        caresFor: careLoader(store, principal),
+      }),
+      policies: patientPolicies,
       exposed: { domain, store },
     };
   },

@@ -7,12 +7,19 @@ import { patientSubgraph } from '../src/subgraph.ts';
 const PATIENT_FIELDS =
   'id mrn name { given family text } birthDate gender email phone address { line city postalCode country } active version createdAt updatedAt';
 
-/** The patient subgraph's public contract, run on each store + transport pair (PGlite + log, Postgres + Kafka). */
+/**
+ * The patient subgraph's public contract, run on each store + transport pair (PGlite + log, Postgres +
+ * Kafka), as the front desk.
+ */
 export function describePatientApi(makeBackend: () => EventBackend): void {
   const api = useSubgraph(patientSubgraph, makeBackend);
 
-  const gql = (query: string, variables?: Record<string, unknown>) =>
-    graphqlRequest(api.url, query, variables);
+  // The front desk: the role that may do everything this contract exercises (test/access.test.ts has the rest).
+  let frontDesk: Promise<Record<string, string>> | undefined;
+  const gql = async (query: string, variables?: Record<string, unknown>) => {
+    frontDesk ??= api.keys.headersFor({ role: 'FRONT_DESK' });
+    return graphqlRequest(api.url, query, variables, await frontDesk);
+  };
   const register = async (input: Record<string, unknown>) =>
     gql(`mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { ${PATIENT_FIELDS} } }`, {
       input,

@@ -16,7 +16,7 @@ export type EngineName = 'apollo' | 'mercurius';
 export interface EngineOptions<Context> {
   schema: GraphQLSchema;
   /** The whole per-request context, built from the raw request. */
-  context: (request: IncomingMessage) => Context;
+  context: (request: IncomingMessage) => Promise<Context>;
   logger: Logger;
   /** Largest request body the engine reads. */
   maxBodyBytes: number;
@@ -49,7 +49,7 @@ async function startApollo<Context extends BaseContext>(
   });
   await apollo.start();
   return {
-    handle: apolloRoute(apollo, async (request) => options.context(request), {
+    handle: apolloRoute(apollo, (request) => options.context(request), {
       maxBodyBytes: options.maxBodyBytes,
     }),
     stop: () => apollo.stop(),
@@ -71,7 +71,7 @@ async function startMercurius<Context>(options: EngineOptions<Context>): Promise
   app.setReplySerializer((payload) => JSON.stringify(payload));
   await app.register(mercurius, {
     schema: options.schema,
-    context: (request) => options.context(request.raw) as Record<string, unknown>,
+    context: (request) => options.context(request.raw) as Promise<Record<string, unknown>>,
     errorFormatter: (execution) => formatExecution(execution, options.logger, options.maxBodyBytes),
     graphiql: false,
     graphql: { parseOptions: parseOptionsFor(options.limits) },

@@ -15,6 +15,8 @@ export function subgraphEnvSchema(definition: Pick<AnySubgraph, 'name' | 'port' 
     DATABASE_POOL_SIZE: envFields.poolSize(),
     KAFKA_BROKERS: envFields.kafkaBrokers(),
     DRAIN_DELAY_MS: envFields.drainDelayMs(),
+    /** The identity subgraph's JWKS, whose keys sign every access token (http://…/.well-known/jwks.json). */
+    JWKS_URL: envFields.httpUrl(),
   };
   return definition.store === 'mysql'
     ? z.object({
@@ -37,6 +39,7 @@ export interface SubgraphProcessEnv<Settings> {
   HOST: string;
   LOG_LEVEL: z.output<ReturnType<typeof envFields.logLevel>>;
   DRAIN_DELAY_MS: number;
+  JWKS_URL: string;
   DATABASE_URL: string;
   /** DATABASE_SCHEMA (Postgres) or DATABASE_NAME (MySQL). */
   namespace: string;
@@ -102,6 +105,7 @@ export async function runSubgraphProcess<D extends AnySubgraph>(definition: D): 
       host: env.HOST,
       settings: env.settings,
       drainDelayMs: env.DRAIN_DELAY_MS,
+      auth: { jwksUrl: env.JWKS_URL },
     });
   } catch (error) {
     await close().catch(() => undefined);

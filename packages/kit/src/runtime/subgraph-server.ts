@@ -2,8 +2,16 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
+import { enforceAccessRules, type Policies } from '../auth/rules.ts';
+import { createTokenVerifier, type KeySource } from '../auth/verify.ts';
 import { type OperationLimits, subgraphLimitDefaults } from '../graphql/limits.ts';
-import { createHttpApp, defaultMaxBodyBytes, type HttpApp, healthRoutes } from '../http/server.ts';
+import {
+  createHttpApp,
+  defaultMaxBodyBytes,
+  type HttpApp,
+  healthRoutes,
+  type Route,
+} from '../http/server.ts';
 import { type EngineName, type GraphQLEngine, startEngine } from './engines.ts';
 import { type RequestContext, requestContextOf } from './request-context.ts';
 import { type InputLimits, withStrictInput } from './strict-input.ts';
@@ -25,6 +33,12 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   inputLimits?: InputLimits;
   /** On stop, how long /ready answers 503 before the server stops accepting (default 0). */
   drainDelayMs?: number;
+  /** HTTP routes beside /graphql, /health and /ready. */
+  routes?: Route[];
+  /** Where the access tokens' keys come from: every request's principal is verified here. */
+  auth: KeySource;
+  /** The named row-level rules its schema's `@policy` directives refer to. */
+  policies?: Policies<Context>;
   /** Operation limits for callers that skip the router (defaults: subgraphLimitDefaults). */
   operationLimits?: Partial<OperationLimits>;
 }
@@ -44,10 +58,14 @@ export function createSubgraphServer<Context extends RequestContext>(
   options: SubgraphServerOptions<Context>,
 ): SubgraphServer {
   // Apollo's resolver map is typed for an unknown context; the caller's is Context.
-  const schema = buildSubgraphSchema({
-    typeDefs: options.typeDefs,
-    resolvers: withStrictInput(options.resolvers, options.inputLimits) as GraphQLResolverMap<unknown>,
-  });
+  const schema = enforceAccessRules(
+    buildSubgraphSchema({
+      typeDefs: options.typeDefs,
+      resolvers: withStrictInput(options.resolvers, options.inputLimits) as GraphQLResolverMap<unknown>,
+    }),
+    options.policies as Policies<RequestContext>,
+  );
+  const verifier = createTokenVerifier(options.auth);
   let engine: GraphQLEngine | undefined;
   let app: HttpApp | undefined;
   return {
@@ -57,15 +75,18 @@ export function createSubgraphServer<Context extends RequestContext>(
         logger: options.logger,
         maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
         limits: { ...subgraphLimitDefaults, ...options.operationLimits },
-        context: (request) => {
-          const base = requestContextOf(request.headers);
+        context: async (request) => {
+          const base = await requestContextOf(request.headers, verifier);
           return { ...options.context(base), ...base } as Context;
         },
       });
       app = createHttpApp(
         { '/graphql': engine.handle, ...healthRoutes(options.readiness ?? {}) },
         options.logger,
-        options.drainDelayMs === undefined ? {} : { drainDelayMs: options.drainDelayMs },
+        {
+          ...(options.drainDelayMs === undefined ? {} : { drainDelayMs: options.drainDelayMs }),
+          ...(options.routes ? { routes: options.routes } : {}),
+        },
       );
       return app.listen(port, host);
     },

@@ -2,9 +2,12 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Policies } from '../auth/rules.ts';
+import type { KeySource } from '../auth/verify.ts';
 import type { OutboxRelay } from '../events/outbox.ts';
 import { migrateAndStartOutbox } from '../events/service-outbox.ts';
 import type { ComponentState, EventTransport } from '../events/transport.ts';
+import type { Route } from '../http/server.ts';
 import type { MigrationSource, SqlDatabase } from '../sql/index.ts';
 import type { EngineName } from './engines.ts';
 import type { RequestContext } from './request-context.ts';
@@ -45,6 +48,10 @@ export interface SubgraphApi<Context extends RequestContext, Exposed> {
   context: (request: RequestContext) => Omit<Context, keyof RequestContext>;
   /** What the running subgraph offers the launcher and tests (its domain, its store). */
   exposed: Exposed;
+  /** HTTP routes beside /graphql, /health and /ready (identity's /auth/* and JWKS). */
+  routes?: Route[];
+  /** The named row-level rules its schema's `@policy(policies: [[…]])` directives refer to. */
+  policies?: Policies<Context>;
 }
 
 /**
@@ -109,6 +116,8 @@ export interface StartSubgraphOptions<D extends AnySubgraph> {
   instrumentStore?: (store: StoreOf<D>) => StoreOf<D>;
   /** On stop, how long /ready answers 503 before the server stops accepting (default 0). */
   drainDelayMs?: number;
+  /** Where the access tokens' keys come from (the identity subgraph's JWKS). */
+  auth: KeySource;
 }
 
 export type RunningSubgraph<D extends AnySubgraph> = ExposedOf<D> & {
@@ -173,6 +182,9 @@ export async function startSubgraph<D extends AnySubgraph>(
       context: api.context,
       logger,
       readiness,
+      auth: options.auth,
+      ...(api.routes ? { routes: api.routes } : {}),
+      ...(api.policies ? { policies: api.policies } : {}),
       ...(options.drainDelayMs === undefined ? {} : { drainDelayMs: options.drainDelayMs }),
     });
     const boundPort = await server.start(options.port, host);
@@ -203,6 +215,7 @@ export interface ServeSubgraphOptions<D extends AnySubgraph> {
   settings?: Partial<SettingsOf<D>>;
   workers?: WorkersOf<D>;
   readiness?: Record<string, ReadinessCheck>;
+  auth: KeySource;
 }
 
 /** Only the API over a given store (no migrations, relay or workers): for tests of the server itself. */
@@ -220,6 +233,9 @@ export function serveSubgraph<D extends AnySubgraph>(definition: D, options: Ser
     resolvers: api.resolvers,
     context: api.context,
     logger: options.logger,
+    auth: options.auth,
+    ...(api.routes ? { routes: api.routes } : {}),
+    ...(api.policies ? { policies: api.policies } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
   });
 }

@@ -7,6 +7,7 @@ import {
   startSubgraph,
 } from '@hsg/kit/runtime';
 import { afterAll, beforeAll } from '@jest/globals';
+import { sharedTestKeys, type TestKeys } from '../auth.ts';
 import type { EventBackend } from '../event-backends.ts';
 import { setupTimeoutMs } from '../timeouts.ts';
 
@@ -31,6 +32,8 @@ export interface SubgraphUnderTest<D extends AnySubgraph> {
   readonly subgraph: RunningSubgraph<D>;
   readonly transport: EventTransport;
   readonly url: string;
+  /** The keys the subgraph trusts: `keys.headersFor({ role })` is a caller's Authorization header. */
+  readonly keys: TestKeys;
   /** Store calls so far, by method name. */
   calls(method: string): number;
 }
@@ -49,6 +52,7 @@ export function useSubgraph<D extends AnySubgraph>(
   const counts = new Map<string, number>();
   let running: RunningSubgraph<D> | undefined;
   let transport: EventTransport | undefined;
+  let keys: TestKeys | undefined;
   const started = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error(`${definition.name} is not started yet (use it inside a test)`);
     return value;
@@ -56,7 +60,9 @@ export function useSubgraph<D extends AnySubgraph>(
 
   beforeAll(async () => {
     transport = await backend.transport();
+    keys = await sharedTestKeys();
     running = await startSubgraph(definition, {
+      auth: { jwks: keys.jwks },
       database: await backend.sql.open(backend.sql.newNamespace()),
       transport,
       logger: options.logger ?? silentLogger(),
@@ -82,6 +88,9 @@ export function useSubgraph<D extends AnySubgraph>(
     },
     get url() {
       return started(running).url;
+    },
+    get keys() {
+      return started(keys);
     },
     calls: (method) => counts.get(method) ?? 0,
   };
