@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { freePort } from '@hsg/infra';
-import { uniqueName } from '@hsg/testing';
+import { sessions, testAdmin, uniqueName } from '@hsg/testing';
 import { dropRealModeStores, freePorts, startRealMode } from '../launcher/src/real.ts';
 import { type SubgraphName, subgraphParts } from '../launcher/src/registry.ts';
 import { percentile, startStockGateway } from './stock.ts';
@@ -44,6 +44,8 @@ const abusive = [
 ].map((query) => JSON.stringify({ query }));
 const plain = JSON.stringify({ query: 'query Plain { patients(first: 1) { totalCount } }' });
 
+let frontDesk: Record<string, string> = {};
+
 async function post(
   url: string,
   body: string,
@@ -52,7 +54,7 @@ async function post(
   const started = performance.now();
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...frontDesk },
     body,
     ...(signal ? { signal } : {}),
   });
@@ -99,7 +101,8 @@ async function plainLatencies(url: string, abuse: number) {
 
 const schemaPrefix = `${uniqueName('bench')}_`;
 const ports = await freePorts();
-const system = await startRealMode({ ports, schemaPrefix, quiet: true });
+const system = await startRealMode({ ports, schemaPrefix, quiet: true, admin: testAdmin });
+frontDesk = await sessions(system.routerUrl)('FRONT_DESK');
 const subgraphUrls = Object.fromEntries(
   subgraphParts().map((part) => [part.name, `http://127.0.0.1:${ports[part.name as SubgraphName]}/graphql`]),
 );

@@ -16,7 +16,15 @@
  */
 import { parseArgs } from 'node:util';
 import { freePort } from '@hsg/infra';
-import { dataOf, errorCode, graphqlRequest, retryUnavailable, uniqueName } from '@hsg/testing';
+import {
+  dataOf,
+  errorCode,
+  graphqlRequest,
+  retryUnavailable,
+  sessions,
+  testAdmin,
+  uniqueName,
+} from '@hsg/testing';
 import { dropRealModeStores, startRealMode } from '../launcher/src/real.ts';
 import { childPids, formatVersus, type StockGateway, startStockGateway, versusStock } from './stock.ts';
 
@@ -88,6 +96,7 @@ const ports = {
   patientPort: await freePort(),
   doctorPort: await freePort(),
   appointmentPort: await freePort(),
+  identityPort: await freePort(),
 };
 const stockPort = await freePort();
 let stock: StockGateway | undefined;
@@ -100,18 +109,24 @@ const system = await startRealMode({
     patient: ports.patientPort,
     doctor: ports.doctorPort,
     appointment: ports.appointmentPort,
+    identity: ports.identityPort,
   },
   schemaPrefix,
   quiet: true,
+  admin: testAdmin,
 });
 const router = system.routerUrl;
+// The front desk's token on every request: the router and each subgraph verify it.
+const frontDesk = await sessions(router)('FRONT_DESK');
+const authorized = (url: string, query: string, variables?: Record<string, unknown>) =>
+  graphqlRequest(url, query, variables, frontDesk);
 
 const bookMutation = 'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }';
 
 /** Retries while the appointment projection catches up with freshly registered people (UNAVAILABLE). */
 async function bookRetrying(input: Record<string, unknown>): Promise<void> {
   const response = await retryUnavailable(
-    () => graphqlRequest(router, bookMutation, { input }),
+    () => authorized(router, bookMutation, { input }),
     { attempts: 200, delayMs: 50 }, // up to 10 s
   );
   if (response.errors) throw new Error(JSON.stringify(response.errors));
@@ -121,7 +136,7 @@ try {
   process.stdout.write('seeding 5 doctors, 200 patients, a day of 50 appointments…\n');
   const doctors: string[] = [];
   for (let n = 0; n < 5; n++) {
-    const registered = await graphqlRequest(
+    const registered = await authorized(
       router,
       'mutation ($input: RegisterDoctorInput!) { registerDoctor(input: $input) { id } }',
       {
@@ -145,7 +160,7 @@ try {
   for (let n = 0; n < 200; n += 10) {
     const batch = await Promise.all(
       Array.from({ length: 10 }, (_, k) =>
-        graphqlRequest(
+        authorized(
           router,
           'mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }',
           {
@@ -180,12 +195,12 @@ try {
     if (edges.length !== 50) throw new Error(`expected 50 appointments, got ${edges.length}`);
   };
   const viaRouter = async () => {
-    const response = await graphqlRequest(router, dayViewQuery, window);
+    const response = await authorized(router, dayViewQuery, window);
     checkDay(dataOf<{ edges: unknown[] }>(response, 'appointments').edges);
   };
   const direct = async () => {
     const page = dataOf<{ edges: Array<{ node: { patient: { id: string }; doctor: { id: string } } }> }>(
-      await graphqlRequest(
+      await authorized(
         url(ports.appointmentPort),
         `query ($from: DateTime!, $to: DateTime!) { appointments(filter: { from: $from, to: $to }, first: 50) {
         edges { node { id start end status patient { id } doctor { id } } } } }`,
@@ -194,7 +209,7 @@ try {
       'appointments',
     );
     const entities = async (typename: string, ids: string[]) => {
-      const response = await graphqlRequest(
+      const response = await authorized(
         url(typename === 'Patient' ? ports.patientPort : ports.doctorPort),
         `query ($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { id name { text } } } }`,
         { r: [...new Set(ids)].map((id) => ({ __typename: typename, id })) },
@@ -235,7 +250,7 @@ try {
   const outcomes = { booked: 0, conflict: 0 };
   const bookingStart = Date.UTC(new Date().getUTCFullYear() + 1, 1, 1);
   const book = async () => {
-    const response = await graphqlRequest(router, bookMutation, {
+    const response = await authorized(router, bookMutation, {
       input: {
         patientId: patients[Math.floor(Math.random() * patients.length)],
         doctorId: doctors[Math.floor(Math.random() * doctors.length)],
@@ -289,6 +304,7 @@ try {
       body: JSON.stringify({ query: dayViewQuery, variables: window }),
       verify: (text) =>
         text.startsWith('{"data":{"appointments":') && !text.includes('"errors"') && nodes(text) === 50,
+      headers: frontDesk,
     },
     [
       { name: 'router', url: router, pid: childPids('router/src/index.ts')[0] ?? 0 },

@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { freePort } from '@hsg/infra';
-import { dataOf, graphqlRequest, uniqueName } from '@hsg/testing';
+import { dataOf, graphqlRequest, sessions, testAdmin, uniqueName } from '@hsg/testing';
 import { dropRealModeStores, startRealMode } from '../launcher/src/real.ts';
 import {
   cannon,
@@ -86,7 +86,7 @@ interface Measured {
   cpu: CpuShare | undefined;
 }
 
-async function seed(routerUrl: string): Promise<string[]> {
+async function seed(routerUrl: string, headers: Record<string, string>): Promise<string[]> {
   const mutation = `mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }`;
   const ids: string[] = [];
   const register = async (n: number) => {
@@ -99,7 +99,7 @@ async function seed(routerUrl: string): Promise<string[]> {
       gender: genders[n % genders.length],
     };
     ids[n] = dataOf<{ id: string }>(
-      await graphqlRequest(routerUrl, mutation, { input }),
+      await graphqlRequest(routerUrl, mutation, { input }, headers),
       'registerPatient',
     ).id;
   };
@@ -217,8 +217,10 @@ async function measureAll(
   routerUrl: string,
   patientUrl: string,
 ): Promise<{ measured: Measured[]; versus: Rep[] }> {
+  // The front desk's token on every request: the router and the patient subgraph each verify it.
+  const headers = await sessions(routerUrl)('FRONT_DESK');
   process.stderr.write(`seeding ${patientCount} patients through the router…\n`);
-  const ids = await seed(routerUrl);
+  const ids = await seed(routerUrl, headers);
   const fixedId = ids[0] ?? '';
   const operations: Operation[] = [
     {
@@ -228,6 +230,7 @@ async function measureAll(
         variables: { id: fixedId },
       }),
       verify: answers(`"id":"${fixedId}"`),
+      headers,
     },
     {
       name: 'search 20',
@@ -235,6 +238,7 @@ async function measureAll(
         query: `{ patients(filter: { name: "${familyPrefix}" }, first: 20) { totalCount edges { node { id mrn name { text } birthDate } } } }`,
       }),
       verify: answers(`"totalCount":${patientCount}`),
+      headers,
     },
   ];
   const measured: Measured[] = [];
@@ -286,6 +290,7 @@ const routerPort = await freePort();
 const patientPort = await freePort();
 const doctorPort = await freePort();
 const appointmentPort = await freePort();
+const identityPort = await freePort();
 const stockPort = await freePort();
 const subgraphUrls = {
   patient: `http://127.0.0.1:${patientPort}/graphql`,
@@ -322,9 +327,16 @@ try {
       `appointment :${appointmentPort}, stores prefixed ${schemaPrefix})…\n`,
   );
   system = await startRealMode({
-    ports: { router: routerPort, patient: patientPort, doctor: doctorPort, appointment: appointmentPort },
+    ports: {
+      router: routerPort,
+      identity: identityPort,
+      patient: patientPort,
+      doctor: doctorPort,
+      appointment: appointmentPort,
+    },
     schemaPrefix,
     quiet: true,
+    admin: testAdmin,
   });
   ({ measured: results, versus } = await measureAll(system.routerUrl, subgraphUrls.patient));
 } catch (error) {

@@ -13,6 +13,8 @@ export interface Operation {
   body: string;
   /** Whether a response body is the right answer (a 200 with the expected data and no errors). */
   verify: (text: string) => boolean;
+  /** Sent with every request (the caller's Authorization). */
+  headers?: Record<string, string>;
 }
 
 export const percentile = (sorted: number[], q: number) =>
@@ -31,7 +33,7 @@ export function cannon(
       {
         url,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...operation.headers },
         body: operation.body,
         connections: load.connections,
         pipelining: 1,

@@ -7,9 +7,8 @@ import { promisify } from 'node:util';
 import { demoPassword } from '@hsg/launcher';
 import { portEnvOf } from '@hsg/launcher/port-env';
 import { freePorts } from '@hsg/launcher/real';
-import { dataOf, graphqlRequest } from '@hsg/testing';
+import { dataOf, graphqlRequest, login } from '@hsg/testing';
 import { afterAll, expect, it } from '@jest/globals';
-import { login } from './sessions.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

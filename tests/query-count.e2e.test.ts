@@ -1,9 +1,8 @@
 import { silentLogger } from '@hsg/kit';
 import { anyPorts, type EmbeddedSystem, startEmbedded } from '@hsg/launcher';
-import { dataOf, graphqlRequest, retryUnavailable } from '@hsg/testing';
+import { dataOf, graphqlRequest, retryUnavailable, sessions, testAdmin } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
-import { sessions, testAdmin } from './sessions.ts';
 
 /**
  * The batching promise of the graph: a query for N appointments with their patient and doctor costs one

@@ -3,8 +3,7 @@ import { silentLogger } from '@hsg/kit';
 import { type CloudEvent, createKafkaTransport } from '@hsg/kit/events';
 import { anyPorts, startEmbedded } from '@hsg/launcher';
 import { dropRealModeStores, freePorts, startRealMode } from '@hsg/launcher/real';
-import { collectEvents, uniqueName } from '@hsg/testing';
-import { sessions, testAdmin } from './sessions.ts';
+import { collectEvents, sessions, testAdmin, uniqueName } from '@hsg/testing';
 
 /** The running system as a test sees it: the router's URL, its users, and the domain topics. */
 export interface RunningSystem {

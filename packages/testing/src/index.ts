@@ -12,5 +12,6 @@ export {
 } from './graphql.ts';
 export { temporaryMigrations } from './migrations.ts';
 export { uniqueName } from './names.ts';
+export { type Links, login, sessions, testAdmin } from './sessions.ts';
 export { setupTimeoutMs } from './timeouts.ts';
 export { waitFor } from './wait.ts';

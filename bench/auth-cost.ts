@@ -1,0 +1,251 @@
+/**
+ * What security costs: the graph with access tokens (verified by the router and by every subgraph, rules
+ * enforced, patient-data access recorded) against the same graph without any, in one run. The baseline is
+ * the last commit before security (or --baseline <commit>), checked out into a worktree of its own with its
+ * own `npm ci`, both in real mode (each part its own process on the real Postgres, MariaDB and Kafka),
+ * each with its own stores. Both get the same seeded patients; then R alternating reps (baseline, current,
+ * …) of the same autocannon load per operation: RPS, p50, p99, and CPU ms per request of the router and the
+ * patient subgraph (from /proc), with the current/baseline ratios (the target: throughput ≥ 0.85×).
+ * Needs `npm run infra -- up`. Usage:
+ *   node bench/auth-cost.ts [-- --duration 10 --warmup 3 --connections 20 --reps 3 --patients 200 --baseline <commit>]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dataOf, graphqlRequest, sessions, testAdmin, uniqueName } from '@hsg/testing';
+import { portEnvOf } from '../launcher/src/port-env.ts';
+import { repoRoot } from '../launcher/src/processes.ts';
+import { dropRealModeStores, freePorts, startRealMode } from '../launcher/src/real.ts';
+import { cannon, clockTicks, type Operation, percentile, processTicks } from './stock.ts';
+
+/** The last commit before security arrived (login, token checks, access rules, audit). */
+const beforeSecurity = 'd1b9fd7';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '20' },
+    reps: { type: 'string', default: '3' },
+    patients: { type: 'string', default: '200' },
+    baseline: { type: 'string', default: beforeSecurity },
+  },
+});
+const durationS = Number(values.duration);
+const warmupS = Number(values.warmup);
+const connections = Number(values.connections);
+const reps = Number(values.reps);
+const patientCount = Number(values.patients);
+process.env.LOG_LEVEL ??= 'warn';
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** A worktree of the baseline commit with its own dependencies (kept between runs under /tmp). */
+function prepareBaseline(commit: string): string {
+  const sha = execFileSync('git', ['rev-parse', '--short', commit], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  }).trim();
+  const dir = `/tmp/hsg-baseline-${sha}`;
+  if (!existsSync(dir)) {
+    log(`checking out ${sha} into ${dir}…`);
+    execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: repoRoot, stdio: 'ignore' });
+  }
+  if (!existsSync(join(dir, 'node_modules'))) {
+    log(`npm ci in ${dir} (once)…`);
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, stdio: 'ignore' });
+  }
+  return dir;
+}
+
+/** The baseline's own `npm run start:real`, resolved once it says it is ready. */
+async function startBaseline(dir: string, storePrefix: string) {
+  const ports = await freePorts();
+  const child = spawn(process.execPath, ['launcher/src/real.ts'], {
+    cwd: dir,
+    env: { ...process.env, ...portEnvOf(ports), STORE_PREFIX: storePrefix },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const deadline = Date.now() + 120_000;
+  while (!output.includes('is ready')) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`baseline did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    routerUrl: `http://127.0.0.1:${ports.router}/graphql`,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** pids of the processes running `script` from the checkout at `cwd` (each mode's router, patient). */
+function pidsOf(cwd: string, script: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) !== cwd) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(script)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+async function seed(routerUrl: string, headers: Record<string, string>): Promise<string[]> {
+  const mutation = 'mutation Seed($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }';
+  const ids: string[] = [];
+  for (let n = 0; n < patientCount; n += 8) {
+    await Promise.all(
+      Array.from({ length: Math.min(8, patientCount - n) }, async (_, k) => {
+        const input = {
+          name: { given: [`P${n + k}`], family: 'Quillsey' },
+          birthDate: `${1950 + ((n + k) % 60)}-0${1 + ((n + k) % 9)}-1${(n + k) % 9}`,
+          gender: 'UNKNOWN',
+        };
+        ids[n + k] = dataOf<{ id: string }>(
+          await graphqlRequest(routerUrl, mutation, { input }, headers),
+          'registerPatient',
+        ).id;
+      }),
+    );
+  }
+  return ids;
+}
+
+const operationsFor = (id: string, headers: Record<string, string>): Operation[] => [
+  {
+    name: 'patient(id)',
+    body: JSON.stringify({
+      query: 'query One($id: ID!) { patient(id: $id) { id mrn name { text } birthDate gender active } }',
+      variables: { id },
+    }),
+    verify: (text) => text.startsWith('{"data":{"patient":{') && text.includes(id),
+    headers,
+  },
+  {
+    name: 'search 20',
+    body: JSON.stringify({
+      query:
+        'query Search { patients(filter: { name: "Quillsey" }, first: 20) { totalCount edges { node { id mrn name { text } } } } }',
+    }),
+    verify: (text) =>
+      text.startsWith('{"data":{"patients":{') && text.includes(`"totalCount":${patientCount}`),
+    headers,
+  },
+];
+
+interface Target {
+  name: 'baseline' | 'current';
+  url: string;
+  operations: Operation[];
+  cwd: string;
+}
+
+interface Rep {
+  rps: number;
+  p50: number;
+  p99: number;
+  routerMs: number;
+  patientMs: number;
+}
+
+const ticksOf = (pids: number[]) => pids.reduce((sum, pid) => sum + (processTicks(pid) ?? 0), 0);
+
+async function measure(target: Target, operation: Operation): Promise<Rep> {
+  if (warmupS > 0) await cannon(target.url, operation, { connections, duration: warmupS });
+  const router = pidsOf(target.cwd, 'router/src/index.ts');
+  const patient = pidsOf(target.cwd, 'subgraphs/patient/src/index.ts');
+  const before = { router: ticksOf(router), patient: ticksOf(patient) };
+  const { result, latencies } = await cannon(target.url, operation, { connections, duration: durationS });
+  const requests = result['2xx'];
+  const ms = (ticks: number) => (ticks / clockTicks / requests) * 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: requests / result.duration,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    routerMs: ms(ticksOf(router) - before.router),
+    patientMs: ms(ticksOf(patient) - before.patient),
+  };
+}
+
+const baselinePrefix = `${uniqueName('bench_base')}_`;
+const currentPrefix = `${uniqueName('bench_auth')}_`;
+const baselineDir = prepareBaseline(values.baseline);
+log('starting the baseline (no auth) in real mode…');
+const baseline = await startBaseline(baselineDir, baselinePrefix);
+log('starting the current graph in real mode…');
+const current = await startRealMode({
+  ports: await freePorts(),
+  schemaPrefix: currentPrefix,
+  quiet: true,
+  admin: testAdmin,
+});
+try {
+  const frontDesk = await sessions(current.routerUrl)('FRONT_DESK');
+  log(`seeding ${patientCount} patients into each…`);
+  const [baselineIds, currentIds] = [
+    await seed(baseline.routerUrl, {}),
+    await seed(current.routerUrl, frontDesk),
+  ];
+  const targets: Target[] = [
+    {
+      name: 'baseline',
+      url: baseline.routerUrl,
+      operations: operationsFor(baselineIds[0] ?? '', {}),
+      cwd: baselineDir,
+    },
+    {
+      name: 'current',
+      url: current.routerUrl,
+      operations: operationsFor(currentIds[0] ?? '', frontDesk),
+      cwd: repoRoot,
+    },
+  ];
+  const lines: string[] = [];
+  for (let index = 0; index < 2; index++) {
+    const results: Record<Target['name'], Rep[]> = { baseline: [], current: [] };
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const target of targets) {
+        const operation = target.operations[index] as Operation;
+        const measured = await measure(target, operation);
+        results[target.name].push(measured);
+        const line =
+          `${operation.name.padEnd(12)} ${target.name.padEnd(9)} rep ${rep}  ${measured.rps.toFixed(0).padStart(6)} RPS  ` +
+          `p50 ${measured.p50.toFixed(2).padStart(7)} ms  p99 ${measured.p99.toFixed(1).padStart(7)} ms  ` +
+          `router ${measured.routerMs.toFixed(3)} ms/req  patient ${measured.patientMs.toFixed(3)} ms/req`;
+        log(line);
+        lines.push(line);
+      }
+    }
+    const mean = (list: Rep[], key: keyof Rep) => list.reduce((sum, rep) => sum + rep[key], 0) / list.length;
+    const ratio = (key: keyof Rep) => mean(results.current, key) / mean(results.baseline, key);
+    const operationName = ['patient(id)', 'search 20'][index];
+    lines.push(
+      `${operationName}: current/baseline RPS ${ratio('rps').toFixed(2)}× ` +
+        `(target ≥ 0.85×), router CPU/request ${ratio('routerMs').toFixed(2)}×, patient CPU/request ${ratio('patientMs').toFixed(2)}×`,
+    );
+  }
+  process.stdout.write(
+    `\nsecurity's cost: current (${connections} connections × ${durationS} s, ${reps} alternating reps) vs ` +
+      `the graph before security (${values.baseline})\n${lines.join('\n')}\n`,
+  );
+} finally {
+  await current.stop();
+  await baseline.stop();
+  await dropRealModeStores(currentPrefix);
+  await dropRealModeStores(baselinePrefix);
+}
