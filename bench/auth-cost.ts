@@ -11,7 +11,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataOf, graphqlRequest, sessions, testAdmin, uniqueName } from '@hsg/testing';
 import { portEnvOf } from '../launcher/src/port-env.ts';
@@ -92,10 +92,11 @@ async function startBaseline(dir: string, storePrefix: string) {
 /** pids of the processes running `script` from the checkout at `cwd` (each mode's router, patient). */
 function pidsOf(cwd: string, script: string): number[] {
   const found: number[] = [];
+  const dir = resolve(cwd);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readlinkSync(`/proc/${entry}/cwd`) !== cwd) continue;
+      if (readlinkSync(`/proc/${entry}/cwd`) !== dir) continue;
       if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(script)) found.push(Number(entry));
     } catch {
       // gone meanwhile, or not ours to read
