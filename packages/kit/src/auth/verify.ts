@@ -64,6 +64,9 @@ export function createTokenVerifier(source: KeySource, options: TokenVerifierOpt
   const cacheSize = options.cacheSize ?? 10_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, Verified>();
+  let cooldownOver: Promise<void> | undefined;
+  let waiting = 0;
+  const maxWaiting = 256;
 
   return {
     async verify(token) {
@@ -77,7 +80,20 @@ export function createTokenVerifier(source: KeySource, options: TokenVerifierOpt
         async (error: unknown) => {
           // A key rotated a moment ago: its first tokens may come within the cooldown of the last fetch.
           if (!(error instanceof UnknownKeyError) || !('jwksUrl' in source)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, jwksCooldownMs));
+          // One shared wait however many such tokens come (made-up key ids cost a second, not a fetch each),
+          // and a bound on how many requests may hold it.
+          if (waiting >= maxWaiting) throw error;
+          waiting += 1;
+          try {
+            cooldownOver ??= new Promise<void>((resolve) => setTimeout(resolve, jwksCooldownMs)).finally(
+              () => {
+                cooldownOver = undefined;
+              },
+            );
+            await cooldownOver;
+          } finally {
+            waiting -= 1;
+          }
           return verifySignature(token, keys, options.clockToleranceSeconds ?? 5, now);
         },
       );
