@@ -33,6 +33,8 @@ const schema = z.object({
   SUBGRAPH_TIMEOUT_MS: envFields.durationMs(30_000),
   /** Approximate size of the gateway's query-plan LRU cache. */
   DRAIN_DELAY_MS: envFields.drainDelayMs(),
+  /** Larger request bodies answer 413 unread. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100_000_000).default(262_144),
   /** Browser origins allowed by CORS, comma-separated (https://app.example,http://localhost:5173); none by default. */
   CORS_ORIGINS: envFields.origins(),
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).max(4096).default(30),

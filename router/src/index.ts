@@ -16,6 +16,7 @@ const router = createRouter({
   queryPlanCacheMiB: env.QUERY_PLAN_CACHE_MIB,
   limits: env.limits,
   drainDelayMs: env.DRAIN_DELAY_MS,
+  maxBodyBytes: env.MAX_BODY_BYTES,
   corsOrigins: env.CORS_ORIGINS,
 });
 const port = await router.start(env.PORT, env.HOST);

@@ -43,6 +43,12 @@ export { createGraphQLHttpFeature, type GraphQLHttpOptions } from './features/gr
 export { createHealthFeature, type HealthOptions } from './features/health.ts';
 export type { SubgraphEndpoint } from './subgraphs.ts';
 
+/**
+ * No operation of this graph comes near 256 KiB (a lab's batch of results is tens of KiB); a bigger body
+ * is refused before it is read, so a client sending huge documents costs the router next to nothing.
+ */
+export const routerMaxBodyBytes = 262_144;
+
 export interface RouterDeps {
   /** The composed supergraph (schema/supergraph.graphql, or one a test composed). */
   supergraphSdl: string;
@@ -56,7 +62,7 @@ export interface RouterDeps {
   queryPlanCacheMiB?: number;
   /** /ready probes: per-probe timeout and how long a result is reused. */
   readiness?: { timeoutMs?: number; cacheMs?: number };
-  /** Request bodies over this answer 413 (PAYLOAD_TOO_LARGE). */
+  /** Request bodies over this answer 413 (PAYLOAD_TOO_LARGE), refused on Content-Length unread (256 KiB). */
   maxBodyBytes?: number;
   /** On stop, how long /ready answers 503 before the router stops accepting (default 0). */
   drainDelayMs?: number;
@@ -102,7 +108,7 @@ export function createRouter({
   subgraphTimeoutMs = 30_000,
   queryPlanCacheMiB = 30,
   readiness = {},
-  maxBodyBytes,
+  maxBodyBytes = routerMaxBodyBytes,
   drainDelayMs = 0,
   corsOrigins = [],
   auth,

@@ -14,6 +14,7 @@ describe('parseRouterEnv', () => {
       SUBGRAPH_MAX_SOCKETS: 64,
       SUBGRAPH_TIMEOUT_MS: 30_000,
       DRAIN_DELAY_MS: 0,
+      MAX_BODY_BYTES: 262_144,
       CORS_ORIGINS: [],
       QUERY_PLAN_CACHE_MIB: 30,
       GRAPHQL_MAX_TOKENS: routerLimitDefaults.maxTokens,

@@ -65,9 +65,21 @@ describe('operation limits at the router', () => {
     return { status: response.status, errors: body.errors ?? [], data: body.data };
   };
 
-  it('refuses the 10,000-alias query while parsing, at the token limit', async () => {
-    const query = aliases(10_000, 'wards(first: 1) { beds { id } }');
-    expect(query.length).toBeGreaterThan(300_000);
+  it('refuses the 10,000-alias query unread: its body is over the limit', async () => {
+    const query = aliases(
+      10_000,
+      'appointments(first: 1) { edges { node { id patient { name { text } } } } }',
+    );
+    const { status, errors } = await refusal(query);
+    expect(status).toBe(413);
+    expect(errors).toEqual([
+      expect.objectContaining({ extensions: { code: 'PAYLOAD_TOO_LARGE', retriable: false } }),
+    ]);
+  });
+
+  it('refuses a document of too many tokens while parsing, before validation', async () => {
+    const query = aliases(2_000, 'wards(first: 1) { beds { id } }');
+    expect(query.length).toBeGreaterThan(50_000);
     const { status, errors } = await refusal(query);
     expect(status).toBe(400);
     expect(errors).toEqual([
