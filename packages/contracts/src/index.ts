@@ -1,3 +1,4 @@
 export * from './appointment.ts';
+export * from './audit.ts';
 export * from './doctor.ts';
 export * from './patient.ts';

@@ -1,4 +1,6 @@
+import { auditRecorded } from '@hsg/contracts';
 import { isUuid } from '@hsg/kit';
+import type { AuditDeclaration } from '@hsg/kit/audit';
 import type { Policies, Principal } from '@hsg/kit/auth';
 import type { Appointment, Visibility } from './model.ts';
 import type { AppointmentContext } from './resolvers.ts';
@@ -72,4 +74,25 @@ export const appointmentPolicies: Policies<AppointmentContext> = {
   /** Complete: only the appointment's doctor. */
   'appointment.complete': ({ principal, args, context }) =>
     principal.role === 'CLINICIAN' && isOwnOrMissing(principal, args.id, context),
+};
+
+/** The patient of the appointment a request names (through the request's loader, which policies share). */
+const patientOfAppointment = async (id: unknown, context: AppointmentContext) =>
+  (await context.loaders.appointment.load(String(id)))?.patientId;
+
+/**
+ * What the appointment subgraph audits (ADR 0017): every appointment it answers or refuses is its
+ * patient's data, with the fields asked; a refused lookup, list or change by the patient it names.
+ */
+export const appointmentAudit: AuditDeclaration<AppointmentContext> = {
+  event: auditRecorded,
+  types: { Appointment: (appointment: Appointment) => appointment.patientId },
+  targets: {
+    'Query.appointment': ({ args, context }) => patientOfAppointment(args.id, context),
+    'Patient.appointments': ({ parent }) => linked(idOf(parent) as string | undefined),
+    'Mutation.bookAppointment': ({ args }) => linked((args.input as { patientId?: string }).patientId),
+    'Mutation.rescheduleAppointment': ({ args, context }) => patientOfAppointment(args.id, context),
+    'Mutation.cancelAppointment': ({ args, context }) => patientOfAppointment(args.id, context),
+    'Mutation.completeAppointment': ({ args, context }) => patientOfAppointment(args.id, context),
+  },
 };

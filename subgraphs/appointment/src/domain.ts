@@ -5,6 +5,7 @@ import {
   appointmentRescheduled,
 } from '@hsg/contracts';
 import { conflict, isUuid, notFound, staleVersion } from '@hsg/kit';
+import { auditedWrite, type RequestAudit } from '@hsg/kit/audit';
 import { type EventDefinition, eventsFrom, type OutgoingEvent } from '@hsg/kit/events';
 import { cursorCodec, validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
@@ -33,9 +34,13 @@ export interface BookAppointmentInput {
   reason?: string | null;
 }
 
-/** Who or what caused a change: travels into events as the trace context. */
+/**
+ * Who or what caused a change: the trace context travels into its events, and the request's audit
+ * records the write in the change's own transaction (ADR 0017).
+ */
 export interface ChangeContext {
   traceparent?: string | undefined;
+  audit?: RequestAudit | undefined;
 }
 
 export const SOURCE = 'urn:hsg:subgraph:appointment';
@@ -109,7 +114,10 @@ export function createAppointmentDomain({ store, lag, clock = () => new Date() }
       };
       return store.insert(draft, (parties) => {
         assertBookable(parties, ids, { start, end }, fields);
-        return [appointmentEvent(appointmentBooked, draft, {}, context.traceparent)];
+        return [
+          appointmentEvent(appointmentBooked, draft, {}, context.traceparent),
+          ...auditedWrite(context, draft.patientId),
+        ];
       });
     },
 
@@ -133,7 +141,10 @@ export function createAppointmentDomain({ store, lag, clock = () => new Date() }
         const previous = { start: current.start.toISOString(), end: current.end.toISOString() };
         return {
           next,
-          events: [appointmentEvent(appointmentRescheduled, next, { previous }, context.traceparent)],
+          events: [
+            appointmentEvent(appointmentRescheduled, next, { previous }, context.traceparent),
+            ...auditedWrite(context, next.patientId),
+          ],
         };
       });
     },
@@ -158,7 +169,10 @@ export function createAppointmentDomain({ store, lag, clock = () => new Date() }
         const cancelledBy = 'USER' as const;
         return {
           next,
-          events: [appointmentEvent(appointmentCancelled, next, { cancelledBy }, context.traceparent)],
+          events: [
+            appointmentEvent(appointmentCancelled, next, { cancelledBy }, context.traceparent),
+            ...auditedWrite(context, next.patientId),
+          ],
         };
       });
     },
@@ -177,7 +191,13 @@ export function createAppointmentDomain({ store, lag, clock = () => new Date() }
           version: current.version + 1,
           updatedAt: now,
         };
-        return { next, events: [appointmentEvent(appointmentCompleted, next, {}, context.traceparent)] };
+        return {
+          next,
+          events: [
+            appointmentEvent(appointmentCompleted, next, {}, context.traceparent),
+            ...auditedWrite(context, next.patientId),
+          ],
+        };
       });
     },
 

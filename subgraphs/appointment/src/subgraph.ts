@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { appointmentTopic, doctorTopic, patientTopic } from '@hsg/contracts';
+import { appointmentTopic, auditTopic, doctorTopic, patientTopic } from '@hsg/contracts';
 import { createEventConsumer, projectionCommits, sqlInbox } from '@hsg/kit/events';
 import { defineSubgraph } from '@hsg/kit/runtime';
 import type { MigrationSource, SqlDatabase } from '@hsg/kit/sql';
 import { parse } from 'graphql';
-import { appointmentPolicies, visibilityOf } from './access.ts';
+import { appointmentAudit, appointmentPolicies, visibilityOf } from './access.ts';
 import { createAppointmentDomain } from './domain.ts';
 import { appointmentSettings } from './env.ts';
 import { createRequestLoaders } from './loaders.ts';
@@ -38,7 +38,7 @@ export const appointmentSubgraph = defineSubgraph({
   typeDefs: parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')),
   migrations: [appointmentMigrations],
   // The consumed topics too, so the projections can subscribe before patient/doctor ever produced.
-  topics: [appointmentTopic, patientTopic, doctorTopic],
+  topics: [appointmentTopic, patientTopic, doctorTopic, auditTopic],
   settings: appointmentSettings,
   createStore: createSqlAppointmentStore,
   createWorkers({ database, transport, logger, clock, settings }) {
@@ -75,6 +75,7 @@ export const appointmentSubgraph = defineSubgraph({
         return { loaders: createRequestLoaders(domain, visible), visible };
       },
       policies: appointmentPolicies,
+      audit: appointmentAudit,
       exposed: { domain, store },
     };
   },

@@ -88,3 +88,46 @@ export type AttemptOutcome =
   | { locked: false; priorFailures: number }
   /** Locked: the attempt is refused without checking anything, and not counted. */
   | { locked: true; retryAt: Date };
+
+export type AuditOutcome = 'ALLOWED' | 'DENIED';
+export type AuditOperationType = 'READ' | 'WRITE';
+
+/** One patient's part of one request at one subgraph, as the audit trail keeps it (ADR 0017). */
+export interface AuditEntry {
+  id: string;
+  /** When the request began. */
+  at: Date;
+  userId: string;
+  role: Role;
+  /** Null for a refusal whose patient is not known. */
+  patientId: string | null;
+  subgraph: string;
+  operationName: string | null;
+  rootFields: string[];
+  operationType: AuditOperationType;
+  /** `Type.field` of every top-level field asked of the patient's objects (or refused). */
+  fields: string[];
+  outcome: AuditOutcome;
+  traceId: string | null;
+}
+
+export interface AuditFilter {
+  patientId?: string | null;
+  userId?: string | null;
+  outcome?: AuditOutcome | null;
+  /** At or after this instant. */
+  from?: Date | null;
+  /** Before this instant. */
+  to?: Date | null;
+}
+
+/** Keyset position in the newest-first trail. */
+export interface AuditCursor {
+  at: Date;
+  id: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  hasNextPage: boolean;
+}

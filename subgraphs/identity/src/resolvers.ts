@@ -2,8 +2,9 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import { DateTimeScalar, pageInfoOf } from '@hsg/kit/graphql';
 import type { RequestContext } from '@hsg/kit/runtime';
 import type DataLoader from 'dataloader';
+import { type AuditTrail, auditCursor } from './audit-trail.ts';
 import { type CreateUserInput, type IdentityDomain, type UpdateUserInput, usernameCursor } from './domain.ts';
-import type { SigningKey, User, UserFilter } from './model.ts';
+import type { AuditFilter, SigningKey, User, UserFilter } from './model.ts';
 
 export interface IdentityContext extends RequestContext {
   /** Batches every user lookup of one request into one store query. */
@@ -11,7 +12,10 @@ export interface IdentityContext extends RequestContext {
 }
 
 /** Thin: arguments in, domain call (with the caller), shape out. */
-export function createResolvers(domain: IdentityDomain): GraphQLResolverMap<IdentityContext> {
+export function createResolvers(
+  domain: IdentityDomain,
+  auditTrail: AuditTrail,
+): GraphQLResolverMap<IdentityContext> {
   return {
     DateTime: DateTimeScalar,
     Query: {
@@ -36,6 +40,19 @@ export function createResolvers(domain: IdentityDomain): GraphQLResolverMap<Iden
       },
       signingKeys: (_: unknown, _args: unknown, { principal }: IdentityContext) =>
         domain.signingKeys(principal),
+      auditEntries: async (
+        _: unknown,
+        args: { filter?: AuditFilter | null; first: number; after?: string | null },
+        { principal }: IdentityContext,
+      ) => {
+        const page = await auditTrail.entries(principal, args.filter, args.first, args.after);
+        const edges = page.entries.map((entry) => ({ cursor: auditCursor.encode(entry), node: entry }));
+        return {
+          edges,
+          pageInfo: pageInfoOf(edges, page.hasNextPage, args.after),
+          totalCount: page.totalCount,
+        };
+      },
     },
     Mutation: {
       createUser: (_: unknown, { input }: { input: CreateUserInput }, { principal }: IdentityContext) =>

@@ -4,6 +4,8 @@ import { countRows, isUniqueViolation, lockExpectedVersion, type SqlDatabase } f
 import type { JWK } from 'jose';
 import { type Kysely, sql } from 'kysely';
 import type {
+  AuditEntry,
+  AuditFilter,
   RefreshFamily,
   RefreshToken,
   RefreshTokenWithFamily,
@@ -55,13 +57,46 @@ interface ThrottleRow {
   last_failure_at: Date;
 }
 
-interface Tables {
+/** One row of the append-only audit trail (migrations/0002_audit_trail.sql). */
+export interface AuditEntryRow {
+  id: string;
+  at: Date;
+  user_id: string;
+  role: Role;
+  patient_id: string | null;
+  subgraph: string;
+  operation_name: string | null;
+  root_fields: string[];
+  operation_type: AuditEntry['operationType'];
+  fields: string[];
+  outcome: AuditEntry['outcome'];
+  trace_id: string | null;
+  event_id: string;
+}
+
+export interface Tables {
   users: UserRow;
   signing_keys: SigningKeyRow;
   refresh_families: RefreshFamilyRow;
   refresh_tokens: RefreshTokenRow;
   login_throttle: ThrottleRow;
+  audit_entries: AuditEntryRow;
 }
+
+const toAuditEntry = (row: AuditEntryRow): AuditEntry => ({
+  id: row.id,
+  at: row.at,
+  userId: row.user_id,
+  role: row.role,
+  patientId: row.patient_id,
+  subgraph: row.subgraph,
+  operationName: row.operation_name,
+  rootFields: row.root_fields,
+  operationType: row.operation_type,
+  fields: row.fields,
+  outcome: row.outcome,
+  traceId: row.trace_id,
+});
 
 const toUser = (row: UserRow): User => ({
   id: row.id,
@@ -104,6 +139,16 @@ export function createSqlIdentityStore(database: SqlDatabase): IdentityStore {
     if (filter.role) query = query.where('role', '=', filter.role);
     if (typeof filter.active === 'boolean') query = query.where('active', '=', filter.active);
     if (filter.username) query = query.where('username', 'like', likePrefix(filter.username));
+    return query;
+  }
+
+  function auditFiltered(filter: AuditFilter) {
+    let query = db.selectFrom('audit_entries');
+    if (filter.patientId) query = query.where('patient_id', '=', filter.patientId);
+    if (filter.userId) query = query.where('user_id', '=', filter.userId);
+    if (filter.outcome) query = query.where('outcome', '=', filter.outcome);
+    if (filter.from) query = query.where('at', '>=', filter.from);
+    if (filter.to) query = query.where('at', '<', filter.to);
     return query;
   }
 
@@ -444,6 +489,22 @@ export function createSqlIdentityStore(database: SqlDatabase): IdentityStore {
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+
+    async auditEntries(filter, first, after) {
+      let query = auditFiltered(filter).selectAll();
+      if (after)
+        query = query.where((eb) =>
+          eb(eb.refTuple('at', 'id'), '<', eb.tuple(after.at, sql<string>`${after.id}::uuid`)),
+        );
+      const rows = await query
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(first + 1)
+        .execute();
+      return { entries: rows.slice(0, first).map(toAuditEntry), hasNextPage: rows.length > first };
+    },
+
+    countAuditEntries: (filter) => countRows(auditFiltered(filter)),
   };
 }
 

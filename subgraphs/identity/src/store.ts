@@ -1,5 +1,8 @@
 import type {
   AttemptOutcome,
+  AuditCursor,
+  AuditFilter,
+  AuditPage,
   RefreshFamily,
   RefreshToken,
   RefreshTokenWithFamily,
@@ -79,4 +82,12 @@ export interface IdentityStore {
   resetThrottle(key: string): Promise<void>;
   /** Removes counters whose last failure is before `before`. */
   deleteStaleThrottles(before: Date): Promise<number>;
+
+  /**
+   * The audit trail, newest first (`at`, then id, both descending), after the cursor's entry. The trail is
+   * append-only: its entries arrive through the audit consumer (audit-trail.ts); nothing here changes or
+   * removes one, and the table's triggers refuse it anyway.
+   */
+  auditEntries(filter: AuditFilter, first: number, after: AuditCursor | undefined): Promise<AuditPage>;
+  countAuditEntries(filter: AuditFilter): Promise<number>;
 }

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { auditTopic } from '@hsg/contracts';
 import type { Logger } from '@hsg/kit';
 import { defineSubgraph, entityLoader } from '@hsg/kit/runtime';
 import type { MigrationSource } from '@hsg/kit/sql';
 import { parse } from 'graphql';
+import { createAuditTrail, createAuditTrailConsumer } from './audit-trail.ts';
 import { createAuthService } from './auth.ts';
 import { createIdentityDomain, createUserService } from './domain.ts';
 import { type IdentitySettings, identitySettings } from './env.ts';
@@ -46,12 +48,14 @@ export function createIdentity(deps: {
     logger,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
-  return { passwords, keys, throttle, users, domain, auth };
+  const auditTrail = createAuditTrail(store);
+  return { passwords, keys, throttle, users, domain, auth, auditTrail };
 }
 
 /**
  * The identity subgraph: users and their roles, password login, access tokens (ES256 JWTs) and rotating
- * refresh tokens, and the signing keys with their JWKS, on Postgres (PGlite when embedded).
+ * refresh tokens, and the signing keys with their JWKS, on Postgres (PGlite when embedded); and the audit
+ * trail of patient data, from the audit events of the other subgraphs (ADR 0017).
  */
 export const identitySubgraph = defineSubgraph({
   name: 'identity',
@@ -60,12 +64,25 @@ export const identitySubgraph = defineSubgraph({
   store: 'postgres',
   typeDefs: parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')),
   migrations: [identityMigrations],
-  topics: [],
+  // Consumed: every subgraph that holds patient data records its accesses there.
+  topics: [auditTopic],
   settings: identitySettings,
   createStore: createSqlIdentityStore,
-  createWorkers({ store, clock, settings, logger }) {
+  createWorkers({ database, transport, store, clock, settings, logger }) {
     const identity = createIdentity({ store, clock, settings, logger });
+    const auditConsumer = createAuditTrailConsumer({
+      database,
+      transport,
+      logger: logger.child({ component: 'audit-trail' }),
+    });
     return {
+      // Not part of readiness: logins and the JWKS must not stop while the trail lags (Kafka down, say);
+      // the trail catches up from the subgraphs' outboxes and the topic.
+      auditTrail: {
+        start: () => auditConsumer.start(),
+        stop: () => auditConsumer.stop(),
+        consumer: auditConsumer,
+      },
       bootstrap: createBootstrap({ keys: identity.keys, users: identity.users, settings, logger }),
       maintenance: createMaintenance({
         store,
@@ -77,9 +94,9 @@ export const identitySubgraph = defineSubgraph({
     };
   },
   createApi({ store, clock, settings, logger }) {
-    const { domain, users, auth, keys } = createIdentity({ store, clock, settings, logger });
+    const { domain, users, auth, keys, auditTrail } = createIdentity({ store, clock, settings, logger });
     return {
-      resolvers: createResolvers(domain),
+      resolvers: createResolvers(domain, auditTrail),
       context: () => ({ userLoader: entityLoader((ids) => store.findByIds(ids)) }),
       routes: createAuthRoutes(auth, keys),
       exposed: {
@@ -89,6 +106,8 @@ export const identitySubgraph = defineSubgraph({
         users,
         /** Login, refresh, logout as the HTTP routes run them. */
         auth,
+        /** The audit trail as the graph reads it (checks the caller). */
+        auditTrail,
         /** Signing keys: jwks(), rotate(), sign(). */
         keys,
         store,

@@ -1,4 +1,6 @@
+import { auditRecorded } from '@hsg/contracts';
 import { isUuid } from '@hsg/kit';
+import type { AuditDeclaration } from '@hsg/kit/audit';
 import type { Policies, Principal } from '@hsg/kit/auth';
 import DataLoader from 'dataloader';
 import type { Patient, PatientScope } from './model.ts';
@@ -66,4 +68,21 @@ export const patientPolicies: Policies<PatientContext> = {
     (principal.role === 'PATIENT' &&
       typeof args.id === 'string' &&
       args.id.toLowerCase() === ownPatientId(principal)),
+};
+
+/** A patient id a request names, as the store writes ids; undefined for what cannot be one. */
+const patientIdArg = (id: unknown) => (isUuid(id) ? id.toLowerCase() : undefined);
+
+/**
+ * What the patient subgraph audits (ADR 0017): every patient it answers or refuses, with the fields
+ * asked; a refused lookup or change by the id it names.
+ */
+export const patientAudit: AuditDeclaration<PatientContext> = {
+  event: auditRecorded,
+  types: { Patient: (patient: Patient) => patient.id },
+  targets: {
+    'Query.patient': ({ args }) => patientIdArg(args.id),
+    'Mutation.updatePatient': ({ args }) => patientIdArg(args.id),
+    'Mutation.deactivatePatient': ({ args }) => patientIdArg(args.id),
+  },
 };

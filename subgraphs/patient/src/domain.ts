@@ -1,5 +1,6 @@
 import { patientDeactivated, patientRegistered, patientUpdated } from '@hsg/contracts';
 import { badUserInput, isUuid, nameCursor, notFound, validHumanName } from '@hsg/kit';
+import { auditedWrite, type RequestAudit } from '@hsg/kit/audit';
 import { eventsFrom } from '@hsg/kit/events';
 import { isCalendarDate, validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
@@ -27,9 +28,13 @@ export interface RegisterPatientInput {
 
 export type UpdatePatientInput = Partial<Omit<RegisterPatientInput, 'mrn'>>;
 
-/** Who or what caused a change: travels into events as the trace context. */
+/**
+ * Who or what caused a change: the trace context travels into its events, and the request's audit
+ * records the write in the change's own transaction (ADR 0017).
+ */
 export interface ChangeContext {
   traceparent?: string | undefined;
+  audit?: RequestAudit | undefined;
 }
 
 const event = eventsFrom('urn:hsg:subgraph:patient');
@@ -117,6 +122,7 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
       };
       return store.insert(patient, (saved) => [
         event(patientRegistered, saved.id, { patient: toSnapshot(saved) }, context),
+        ...auditedWrite(context, saved.id),
       ]);
     },
 
@@ -142,6 +148,7 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
           { patient: toSnapshot(patient), changed: Object.keys(changes) },
           context,
         ),
+        ...auditedWrite(context, patient.id),
       ]);
       if (!saved) throw notFound(`No patient with id ${id}`);
       return saved;
@@ -162,6 +169,7 @@ export function createPatientDomain(store: PatientStore, clock: () => Date = () 
           { patient: toSnapshot(patient), reason: reason?.trim() || null },
           context,
         ),
+        ...auditedWrite(context, patient.id),
       ]);
       if (!saved) throw notFound(`No patient with id ${id}`);
       return saved;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { appointmentTopic, patientTopic } from '@hsg/contracts';
+import { appointmentTopic, auditTopic, patientTopic } from '@hsg/contracts';
 import { defineSubgraph, entityLoader } from '@hsg/kit/runtime';
 import type { MigrationSource } from '@hsg/kit/sql';
 import { parse } from 'graphql';
-import { careLoader, patientPolicies } from './access.ts';
+import { careLoader, patientAudit, patientPolicies } from './access.ts';
 import { createCareRelationshipsProjection } from './care-relationships.ts';
 import { createPatientDomain } from './domain.ts';
 import { patientSettings } from './env.ts';
@@ -28,7 +28,7 @@ export const patientSubgraph = defineSubgraph({
   typeDefs: parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')),
   migrations: [patientMigrations],
   // The consumed topic too, so the projection can subscribe before appointment ever produced.
-  topics: [patientTopic, appointmentTopic],
+  topics: [patientTopic, appointmentTopic, auditTopic],
   settings: patientSettings,
   createStore: createSqlPatientStore,
   createWorkers({ database, transport, logger }) {
@@ -48,6 +48,7 @@ export const patientSubgraph = defineSubgraph({
         caresFor: careLoader(store, principal),
       }),
       policies: patientPolicies,
+      audit: patientAudit,
       exposed: { domain, store },
     };
   },

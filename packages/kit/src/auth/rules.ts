@@ -3,6 +3,7 @@ import {
   defaultFieldResolver,
   type GraphQLField,
   type GraphQLObjectType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
   getNamedType,
   isListType,
@@ -11,6 +12,8 @@ import {
   Kind,
   type ValueNode,
 } from 'graphql';
+import { type AuditPlan, answersAny, type PatientOf, patientIdOf } from '../audit/declaration.ts';
+import type { RequestAudit } from '../audit/request-audit.ts';
 import { forbidden, unauthenticated } from '../errors.ts';
 import type { Principal } from './principal.ts';
 
@@ -53,10 +56,15 @@ const isEmpty = (rules: Rules) =>
  * a denied single object is that field's FORBIDDEN (the rest of the answer stays), denied items of a list
  * are left out. Filtering a list properly (its page, its totalCount) is the domain's job; this is the
  * net under it.
+ *
+ * With an audit plan (ADR 0017), the same wrappers tell the request's `audit` (in the context) every
+ * object of an audited type a field answers, with the fields asked of it, and every refusal on the way:
+ * an object the type's rules refused, a field refused on a patient's object or on the way to patient data.
  */
 export function enforceAccessRules<Context extends { principal?: Principal | undefined }>(
   schema: GraphQLSchema,
   policies: Policies<Context> = {},
+  audit?: AuditPlan,
 ): GraphQLSchema {
   const roots = new Set(
     [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(
@@ -81,12 +89,80 @@ export function enforceAccessRules<Context extends { principal?: Principal | und
       assertKnown(own, policies, `${type.name}.${field.name}`);
       const fieldRules: Rules = { ...own, authenticated: own.authenticated || isRoot };
       const returned = getNamedType(field.type);
-      const onValues = field.name === '_entities' ? undefined : typeRules.get(returned.name);
-      if (isEmpty(fieldRules) && onValues === undefined && field.name !== '_entities') continue;
-      wrap(field, fieldRules, onValues, field.name === '_entities' ? typeRules : undefined, check);
+      const isEntities = field.name === '_entities';
+      const onValues = isEntities ? undefined : typeRules.get(returned.name);
+      const audited = audit && fieldAuditOf(audit, schema, type, field, type === schema.getMutationType());
+      if (isEmpty(fieldRules) && onValues === undefined && !isEntities && audited?.returns === undefined)
+        continue;
+      wrap(field, fieldRules, onValues, isEntities ? typeRules : undefined, check, audited);
     }
   }
   return schema;
+}
+
+/** How one field takes part in the audit. */
+interface FieldAudit {
+  /** The field answers objects of an audited type: how to find their patient. */
+  returns: { typeName: string; patientOf: PatientOf } | undefined;
+  /** `_entities`: the audited types, by name. */
+  entities: ReadonlyMap<string, PatientOf> | undefined;
+  /** A refusal of the field is recorded: about whom, and what it is of. */
+  denial:
+    | {
+        of: 'patient' | 'returned' | 'other';
+        patient: (parent: unknown, args: Record<string, unknown>, context: unknown) => unknown;
+      }
+    | undefined;
+  /** A mutation's root field: its change may record its write in its own transaction (auditedWrite). */
+  writes: boolean;
+}
+
+function fieldAuditOf(
+  plan: AuditPlan,
+  schema: GraphQLSchema,
+  type: GraphQLObjectType,
+  field: GraphQLField<unknown, unknown>,
+  isMutation: boolean,
+): FieldAudit | undefined {
+  const returned = getNamedType(field.type);
+  const patientOf = plan.types.get(returned.name);
+  const returns = patientOf === undefined ? undefined : { typeName: returned.name, patientOf };
+  const entities = field.name === '_entities' ? plan.types : undefined;
+  const parentOf = plan.types.get(type.name);
+  const target = plan.targets.get(`${type.name}.${field.name}`);
+  const of = parentOf ? 'patient' : returns ? 'returned' : 'other';
+  const denial =
+    target !== undefined
+      ? {
+          of,
+          patient: (parent: unknown, args: Record<string, unknown>, context: unknown) =>
+            target({ parent, args, context } as never),
+        }
+      : parentOf !== undefined
+        ? { of, patient: (parent: unknown) => parentOf(parent) }
+        : field.name !== '_entities' && answersAny(schema, returned, plan.leadsToPatients)
+          ? { of, patient: () => null }
+          : undefined;
+  if (!returns && !entities && !denial && !isMutation) return undefined;
+  return { returns, entities, denial: denial as FieldAudit['denial'], writes: isMutation };
+}
+
+/** Records a refused field; its patient when the declaration can tell (never failing the refusal). */
+async function recordDenial(
+  audit: RequestAudit,
+  denial: NonNullable<FieldAudit['denial']>,
+  parent: unknown,
+  args: Record<string, unknown>,
+  context: unknown,
+  info: GraphQLResolveInfo,
+): Promise<void> {
+  let patientId: string | null = null;
+  try {
+    patientId = patientIdOf(await denial.patient(parent, args, context));
+  } catch {
+    patientId = null; // the refusal stands and is recorded, without its patient
+  }
+  audit.deniedField(patientId, info, denial.of);
 }
 
 type Checker = (rules: Rules, principal: Principal | undefined, input: PolicyInput) => Promise<boolean>;
@@ -127,8 +203,10 @@ function wrap(
   onValues: Rules | undefined,
   entityRules: Map<string, Rules> | undefined,
   check: Checker,
+  audited: FieldAudit | undefined,
 ): void {
   const resolve = field.resolve ?? defaultFieldResolver;
+  const isList = isListType(isNonNullType(field.type) ? field.type.ofType : field.type);
   const valueCheck = async (
     rules: Rules,
     value: unknown,
@@ -136,21 +214,66 @@ function wrap(
     principal?: Principal,
   ) => value === null || value === undefined || (await check(rules, principal, { ...input, value }));
 
+  /** Tells the audit about an object this field answers (allowed) or the type's rules refused. */
+  const record = (
+    audit: RequestAudit | undefined,
+    item: unknown,
+    allowed: boolean,
+    info: GraphQLResolveInfo,
+  ) => {
+    const returns = audited?.returns;
+    if (audit === undefined || returns === undefined || item === null || item === undefined) return;
+    const patientId = patientIdOf(returns.patientOf(item));
+    if (patientId === null) return;
+    if (allowed) audit.allowed(returns.typeName, patientId, info);
+    else audit.deniedObject(returns.typeName, patientId, info);
+  };
+
+  const guard = async (
+    value: unknown,
+    input: Omit<PolicyInput, 'value'>,
+    principal: Principal | undefined,
+    audit: RequestAudit | undefined,
+    info: GraphQLResolveInfo,
+  ) => {
+    if (entityRules) {
+      const entityAudit = audit && audited?.entities ? { audit, types: audited.entities, info } : undefined;
+      return guardEntities(value, entityRules, input, principal, valueCheck, entityAudit);
+    }
+    if (onValues === undefined && (audit === undefined || audited?.returns === undefined)) return value;
+    if (isList) {
+      const items = await Promise.all((value as unknown[]) ?? []);
+      const allowed = onValues
+        ? await Promise.all(items.map((item) => valueCheck(onValues, item, input, principal)))
+        : undefined;
+      for (const [index, item] of items.entries()) record(audit, item, allowed?.[index] ?? true, info);
+      return allowed ? items.filter((_item, index) => allowed[index]) : items;
+    }
+    const allowed = onValues === undefined || (await valueCheck(onValues, value, input, principal));
+    record(audit, value, allowed, info);
+    if (!allowed) throw forbidden();
+    return value;
+  };
+
   field.resolve = async (parent, args, context, info) => {
     const principal = (context as { principal?: Principal }).principal;
+    const audit = audited && (context as { audit?: RequestAudit }).audit;
     const input = { args, context, field: info.fieldName };
-    if (!isEmpty(fieldRules) && !(await check(fieldRules, principal, { ...input, value: parent })))
+    if (!isEmpty(fieldRules) && !(await check(fieldRules, principal, { ...input, value: parent }))) {
+      if (audit && audited?.denial) await recordDenial(audit, audited.denial, parent, args, context, info);
       throw forbidden();
-    const value = await resolve(parent, args, context, info);
-    if (entityRules) return guardEntities(value, entityRules, input, principal, valueCheck);
-    if (onValues === undefined) return value;
-    if (isListType(isNonNullType(field.type) ? field.type.ofType : field.type)) {
-      const items = await Promise.all((value as unknown[]) ?? []);
-      const allowed = await Promise.all(items.map((item) => valueCheck(onValues, item, input, principal)));
-      return items.filter((_item, index) => allowed[index]);
     }
-    if (!(await valueCheck(onValues, value, input, principal))) throw forbidden();
-    return value;
+    if (audit === undefined || !audited?.writes)
+      return guard(await resolve(parent, args, context, info), input, principal, audit, info);
+    audit.beginWrite(info);
+    let succeeded = false;
+    try {
+      const value = await guard(await resolve(parent, args, context, info), input, principal, audit, info);
+      succeeded = true;
+      return value;
+    } finally {
+      audit.endWrite(succeeded);
+    }
   };
 }
 
@@ -166,15 +289,27 @@ async function guardEntities(
     input: Omit<PolicyInput, 'value'>,
     principal?: Principal,
   ) => Promise<boolean>,
+  audited?: { audit: RequestAudit; types: ReadonlyMap<string, PatientOf>; info: GraphQLResolveInfo },
 ): Promise<unknown[]> {
   const entities = await Promise.all((value as unknown[]) ?? []);
   return entities.map((entity) => {
     const typename = (entity as { __typename?: string } | null)?.__typename;
     const rules = typename === undefined ? undefined : typeRules.get(typename);
-    if (rules === undefined || entity === null) return entity;
-    return valueCheck(rules, entity, input, principal).then((allowed) =>
-      allowed ? entity : Promise.reject(forbidden()),
-    );
+    const patientOf = typename === undefined ? undefined : audited?.types.get(typename);
+    const patientId = patientOf === undefined || entity === null ? null : patientIdOf(patientOf(entity));
+    const record = (allowed: boolean) => {
+      if (patientId === null || audited === undefined) return;
+      if (allowed) audited.audit.allowed(typename as string, patientId, audited.info);
+      else audited.audit.deniedObject(typename as string, patientId, audited.info);
+    };
+    if (rules === undefined || entity === null) {
+      record(true);
+      return entity;
+    }
+    return valueCheck(rules, entity, input, principal).then((allowed) => {
+      record(allowed);
+      return allowed ? entity : Promise.reject(forbidden());
+    });
   });
 }
 

@@ -31,6 +31,7 @@ export {
 } from './marker-inbox.ts';
 export { eventKitMigrations, eventLogMigrations } from './migrations.ts';
 export {
+  appendEvents,
   createOutboxRelay,
   type EventBuilder,
   type EventCause,

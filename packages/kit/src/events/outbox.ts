@@ -58,15 +58,31 @@ export async function enqueueEvents(
   events: OutgoingEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map(({ definition, event }) => ({
+  await (trx as Kysely<OutboxTables>).insertInto('kit_outbox').values(outboxRows(events)).execute();
+  await database.notify(trx, outboxChannel(database.namespace));
+}
+
+/**
+ * Writes events into the outbox on their own, outside any transaction, as ONE statement, and does not
+ * wake the relay: it publishes them at its next pass (within its poll interval, 1 s by default, or sooner
+ * when a change's NOTIFY wakes it). For writes that ride along with every request, such as its audit
+ * records: one round trip each, and under load the relay takes hundreds per pass, where a NOTIFY per
+ * request would wake it (a query, a send and an update) per request and serialize the commits of every
+ * notifying session on Postgres' notify lock.
+ */
+export async function appendEvents(database: SqlDatabase, events: OutgoingEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await (database.db as Kysely<OutboxTables>).insertInto('kit_outbox').values(outboxRows(events)).execute();
+}
+
+function outboxRows(events: OutgoingEvent[]) {
+  return events.map(({ definition, event }) => ({
     event_id: event.id,
     topic: definition.topic,
     key: event.subject,
     payload: JSON.stringify(event),
     headers: JSON.stringify(recordHeaders(event)),
   }));
-  await (trx as Kysely<OutboxTables>).insertInto('kit_outbox').values(rows).execute();
-  await database.notify(trx, outboxChannel(database.namespace));
 }
 
 function recordHeaders(event: CloudEvent): Record<string, string> {

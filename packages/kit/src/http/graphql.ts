@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { isAppError, toGraphQLErrorShape } from '../errors.ts';
+import { errorCatalogue, isAppError, toGraphQLErrorShape } from '../errors.ts';
 import { isOperationLimitError, tokenLimitErrorOf } from '../graphql/limits.ts';
 import { defaultMaxBodyBytes, type RouteHandler, readBody, sendJson } from './server.ts';
 
@@ -57,9 +57,27 @@ function withoutInternals(formatted: GraphQLFormattedError): GraphQLFormattedErr
   return { ...formatted, extensions: kept };
 }
 
-export interface ApolloRouteOptions {
+/**
+ * The answer to a request whose operation ran but whose result must not leave (a hook after execution
+ * refused it): the error alone, no data, with the status its code stands for (UNAVAILABLE: 503).
+ */
+export function refusedResult(error: unknown): { status: number; body: string } {
+  const shape = toGraphQLErrorShape(error);
+  return {
+    status: errorCatalogue[shape.extensions.code].httpStatus,
+    body: JSON.stringify({ errors: [shape] }),
+  };
+}
+
+export interface ApolloRouteOptions<Context = BaseContext> {
   /** Larger request bodies answer 413 (see readBody). */
   maxBodyBytes?: number;
+  /**
+   * Runs once the operation has executed and before a byte of its answer is written, with the request's
+   * context (when one was built). When it throws, the client gets that error instead of the result (see
+   * refusedResult): e.g. the audit records the answer depends on could not be written.
+   */
+  beforeSend?: (context: Context) => Promise<void>;
 }
 
 /**
@@ -69,7 +87,7 @@ export interface ApolloRouteOptions {
 export function apolloRoute<Context extends BaseContext>(
   apollo: ApolloServer<Context>,
   context: (request: IncomingMessage) => Promise<Context>,
-  { maxBodyBytes = defaultMaxBodyBytes }: ApolloRouteOptions = {},
+  { maxBodyBytes = defaultMaxBodyBytes, beforeSend }: ApolloRouteOptions<Context> = {},
 ): RouteHandler {
   return async (request, response) => {
     const headers = new HeaderMap();
@@ -92,10 +110,36 @@ export function apolloRoute<Context extends BaseContext>(
     }
     const url = request.url ?? '/';
     const query = url.indexOf('?');
+    let built: Context | undefined;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search: query === -1 ? '' : url.slice(query), body },
-      context: () => context(request),
+      context: beforeSend
+        ? async () => {
+            built = await context(request);
+            return built;
+          }
+        : () => context(request),
     });
+    if (beforeSend && built !== undefined) {
+      // An incremental answer is collected first: nothing is written before the hook agreed.
+      const complete =
+        result.body.kind === 'complete' ? result.body.string : await collect(result.body.asyncIterator);
+      try {
+        await beforeSend(built);
+      } catch (error) {
+        const refused = refusedResult(error);
+        response.writeHead(refused.status, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(refused.body),
+        });
+        response.end(refused.body);
+        return;
+      }
+      for (const [name, value] of result.headers) response.setHeader(name, value);
+      response.statusCode = result.status ?? 200;
+      response.end(complete);
+      return;
+    }
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
@@ -105,4 +149,10 @@ export function apolloRoute<Context extends BaseContext>(
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
   };
+}
+
+async function collect(chunks: AsyncIterableIterator<string>): Promise<string> {
+  let text = '';
+  for await (const chunk of chunks) text += chunk;
+  return text;
 }

@@ -1,4 +1,4 @@
-export { type ApolloRouteOptions, apolloRoute, formatGraphQLError } from './graphql.ts';
+export { type ApolloRouteOptions, apolloRoute, formatGraphQLError, refusedResult } from './graphql.ts';
 export {
   createHttpApp,
   defaultMaxBodyBytes,

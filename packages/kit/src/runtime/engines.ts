@@ -6,7 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { Logger } from 'pino';
 import { type OperationLimits, parseOptionsFor, shapeLimitRules } from '../graphql/limits.ts';
-import { apolloRoute, formatGraphQLError } from '../http/graphql.ts';
+import { apolloRoute, formatGraphQLError, refusedResult } from '../http/graphql.ts';
 import { PayloadTooLargeError, type RouteHandler } from '../http/server.ts';
 import { formatExecution } from './mercurius-errors.ts';
 
@@ -22,6 +22,11 @@ export interface EngineOptions<Context> {
   maxBodyBytes: number;
   /** Tokens and shape of an operation (depth, aliases, root fields, directives). */
   limits: OperationLimits;
+  /**
+   * Runs after the operation executed and before its answer is sent, with the request's context; when it
+   * throws, that error is the answer instead (no data). Writes the request's audit records.
+   */
+  beforeSend?: (context: Context) => Promise<void>;
 }
 
 /** A started engine: a handler for the kit's HTTP app, and how to release what it holds. */
@@ -51,6 +56,7 @@ async function startApollo<Context extends BaseContext>(
   return {
     handle: apolloRoute(apollo, (request) => options.context(request), {
       maxBodyBytes: options.maxBodyBytes,
+      ...(options.beforeSend ? { beforeSend: options.beforeSend } : {}),
     }),
     stop: () => apollo.stop(),
   };
@@ -69,9 +75,31 @@ async function startMercurius<Context>(options: EngineOptions<Context>): Promise
   // Plain JSON: mercurius' response schema would turn the numeric indexes of error paths into strings,
   // and the gateway needs them as numbers to place an entity's error.
   app.setReplySerializer((payload) => JSON.stringify(payload));
+  const { beforeSend } = options;
+  // Each request's context, for the hook that runs before its answer is sent.
+  const contexts = new WeakMap<IncomingMessage, Context>();
+  if (beforeSend) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      const context = contexts.get(request.raw);
+      if (context === undefined) return payload;
+      contexts.delete(request.raw);
+      try {
+        await beforeSend(context);
+        return payload;
+      } catch (error) {
+        const refused = refusedResult(error);
+        reply.code(refused.status).header('content-type', 'application/json; charset=utf-8');
+        return refused.body;
+      }
+    });
+  }
   await app.register(mercurius, {
     schema: options.schema,
-    context: (request) => options.context(request.raw) as Promise<Record<string, unknown>>,
+    context: async (request) => {
+      const context = await options.context(request.raw);
+      if (beforeSend) contexts.set(request.raw, context);
+      return context as Record<string, unknown>;
+    },
     errorFormatter: (execution) => formatExecution(execution, options.logger, options.maxBodyBytes),
     graphiql: false,
     graphql: { parseOptions: parseOptionsFor(options.limits) },

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestAudit } from '../audit/request-audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import { bearerTokenOf, type TokenVerifier } from '../auth/verify.ts';
 import { type AppError, isAppError, unauthenticated } from '../errors.ts';
@@ -18,6 +19,11 @@ export interface RequestContext {
    * that needs a principal answers instead of a plain UNAUTHENTICATED.
    */
   authFailure?: AppError | undefined;
+  /**
+   * What this request does with patient data, written before its answer leaves (ADR 0017): present in a
+   * subgraph that audits, for a request with a principal.
+   */
+  audit?: RequestAudit | undefined;
 }
 
 /**

@@ -2,6 +2,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
+import { type AuditDeclaration, auditPlanOf } from '../audit/declaration.ts';
+import { RequestAudit } from '../audit/request-audit.ts';
+import { type AuditSink, flushAudit } from '../audit/sink.ts';
 import { enforceAccessRules, type Policies } from '../auth/rules.ts';
 import { createTokenVerifier, type KeySource } from '../auth/verify.ts';
 import { type OperationLimits, subgraphLimitDefaults } from '../graphql/limits.ts';
@@ -41,6 +44,8 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   policies?: Policies<Context>;
   /** Operation limits for callers that skip the router (defaults: subgraphLimitDefaults). */
   operationLimits?: Partial<OperationLimits>;
+  /** What it audits and where the records go (ADR 0017): written before each answer leaves. */
+  audit?: AuditDeclaration<Context> & { subgraph: string; sink: AuditSink };
 }
 
 export interface SubgraphServer {
@@ -58,14 +63,26 @@ export function createSubgraphServer<Context extends RequestContext>(
   options: SubgraphServerOptions<Context>,
 ): SubgraphServer {
   // Apollo's resolver map is typed for an unknown context; the caller's is Context.
+  const built = buildSubgraphSchema({
+    typeDefs: options.typeDefs,
+    resolvers: withStrictInput(options.resolvers, options.inputLimits) as GraphQLResolverMap<unknown>,
+  });
+  const { audit } = options;
   const schema = enforceAccessRules(
-    buildSubgraphSchema({
-      typeDefs: options.typeDefs,
-      resolvers: withStrictInput(options.resolvers, options.inputLimits) as GraphQLResolverMap<unknown>,
-    }),
+    built,
     options.policies as Policies<RequestContext>,
+    audit && auditPlanOf(built, audit as AuditDeclaration<never>),
   );
   const verifier = createTokenVerifier(options.auth);
+  const auditOf = (base: RequestContext) =>
+    audit && base.principal
+      ? new RequestAudit({
+          subgraph: audit.subgraph,
+          principal: base.principal,
+          event: audit.event,
+          traceparent: base.traceparent,
+        })
+      : undefined;
   let engine: GraphQLEngine | undefined;
   let app: HttpApp | undefined;
   return {
@@ -77,8 +94,13 @@ export function createSubgraphServer<Context extends RequestContext>(
         limits: { ...subgraphLimitDefaults, ...options.operationLimits },
         context: async (request) => {
           const base = await requestContextOf(request.headers, verifier);
+          const requestAudit = auditOf(base);
+          if (requestAudit) base.audit = requestAudit;
           return { ...options.context(base), ...base } as Context;
         },
+        ...(audit
+          ? { beforeSend: (context: Context) => flushAudit(context.audit, audit.sink, options.logger) }
+          : {}),
       });
       app = createHttpApp(
         { '/graphql': engine.handle, ...healthRoutes(options.readiness ?? {}) },

@@ -2,6 +2,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { AuditDeclaration } from '../audit/declaration.ts';
+import { type AuditSink, outboxAuditSink } from '../audit/sink.ts';
 import type { Policies } from '../auth/rules.ts';
 import type { KeySource } from '../auth/verify.ts';
 import type { OutboxRelay } from '../events/outbox.ts';
@@ -52,6 +54,11 @@ export interface SubgraphApi<Context extends RequestContext, Exposed> {
   routes?: Route[];
   /** The named row-level rules its schema's `@policy(policies: [[…]])` directives refer to. */
   policies?: Policies<Context>;
+  /**
+   * Which of its types are patient data and how to find an object's patient (ADR 0017): every read, write
+   * and refusal of them is recorded, per request, in the subgraph's own outbox before the answer leaves.
+   */
+  audit?: AuditDeclaration<NoInfer<Context>>;
 }
 
 /**
@@ -170,6 +177,8 @@ export async function startSubgraph<D extends AnySubgraph>(
       started.push(worker);
     }
     const api = definition.createApi({ store, logger, clock, settings, workers });
+    if (api.audit && !definition.topics.includes(api.audit.event.topic))
+      await transport.ensureTopics([{ topic: api.audit.event.topic }]);
     const readiness: Record<string, ReadinessCheck> = { outbox: () => relay.state() === 'ready' };
     for (const [name, worker] of Object.entries(workers) as Array<[string, Worker]>) {
       const state = worker.state?.bind(worker);
@@ -185,6 +194,9 @@ export async function startSubgraph<D extends AnySubgraph>(
       auth: options.auth,
       ...(api.routes ? { routes: api.routes } : {}),
       ...(api.policies ? { policies: api.policies } : {}),
+      ...(api.audit
+        ? { audit: { ...api.audit, subgraph: definition.name, sink: outboxAuditSink(database) } }
+        : {}),
       ...(options.drainDelayMs === undefined ? {} : { drainDelayMs: options.drainDelayMs }),
     });
     const boundPort = await server.start(options.port, host);
@@ -216,6 +228,8 @@ export interface ServeSubgraphOptions<D extends AnySubgraph> {
   workers?: WorkersOf<D>;
   readiness?: Record<string, ReadinessCheck>;
   auth: KeySource;
+  /** Where the audit records go, for a subgraph that audits (there is no outbox without a database). */
+  auditSink?: AuditSink;
 }
 
 /** Only the API over a given store (no migrations, relay or workers): for tests of the server itself. */
@@ -227,6 +241,8 @@ export function serveSubgraph<D extends AnySubgraph>(definition: D, options: Ser
     settings: settingsOf(definition, options.settings),
     workers: options.workers ?? {},
   });
+  if (api.audit && !options.auditSink)
+    throw new Error(`${definition.name} audits patient data: serveSubgraph needs an auditSink`);
   return createSubgraphServer({
     engine: definition.engine,
     typeDefs: definition.typeDefs,
@@ -236,6 +252,9 @@ export function serveSubgraph<D extends AnySubgraph>(definition: D, options: Ser
     auth: options.auth,
     ...(api.routes ? { routes: api.routes } : {}),
     ...(api.policies ? { policies: api.policies } : {}),
+    ...(api.audit && options.auditSink
+      ? { audit: { ...api.audit, subgraph: definition.name, sink: options.auditSink } }
+      : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
   });
 }

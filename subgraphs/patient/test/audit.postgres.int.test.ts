@@ -1,0 +1,4 @@
+import { kafkaBackend } from '@hsg/testing';
+import { describePatientAudit } from './audit-suite.ts';
+
+describePatientAudit(kafkaBackend);
