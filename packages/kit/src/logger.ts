@@ -34,6 +34,8 @@ export const sensitiveKeys: ReadonlySet<string> = new Set(
     'ssn',
     'params',
     'parameters',
+    // A driver error's detail quotes row values ("Key (mrn)=(MRN-…) already exists").
+    'detail',
     'variables',
   ].map((key) => key.toLowerCase()),
 );

@@ -57,6 +57,7 @@ it('redacts patient fields at any depth: nested objects, arrays, errors and SQL 
   const failed = Object.assign(new Error('insert into patients failed'), {
     code: '23505',
     params: ['MRN-0100001-7', 'Grace', 'Hopper', '1906-12-09'],
+    detail: 'Key (mrn)=(MRN-0100001-7) already exists.',
   });
   const nested = {
     input: { patient: { name: { given: ['Grace'], family: 'Hopper' }, email: 'grace@example.test' } },
@@ -77,6 +78,7 @@ it('redacts patient fields at any depth: nested objects, arrays, errors and SQL 
     message: 'insert into patients failed',
     code: '23505',
     params: '[redacted]',
+    detail: '[redacted]',
   });
   expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ ok: true, msg: 'child line' });
 });
