@@ -255,6 +255,16 @@ function wrap(
     return value;
   };
 
+  if (onValues === undefined && !entityRules && !audited && fieldRules.policies.length === 0) {
+    // Only a principal and scopes to check: no await, so a guarded scalar stays a plain value (a page of
+    // patients has hundreds of them, and a promise each is what made lists slow).
+    field.resolve = (parent, args, context, info) => {
+      const principal = (context as { principal?: Principal }).principal;
+      if (!hasScopes(fieldRules, principal, context)) throw forbidden();
+      return resolve(parent, args, context, info);
+    };
+    return;
+  }
   field.resolve = async (parent, args, context, info) => {
     const principal = (context as { principal?: Principal }).principal;
     const audit = audited && (context as { audit?: RequestAudit }).audit;
@@ -275,6 +285,15 @@ function wrap(
       audit.endWrite(succeeded);
     }
   };
+}
+
+/** The policy-free part of a check: a principal (else why there is none) and one of the scope sets. */
+function hasScopes(rules: Rules, principal: Principal | undefined, context: unknown): boolean {
+  if (principal === undefined) {
+    if (rules.authenticated || rules.scopes.length > 0) throw noPrincipal(context);
+    return true;
+  }
+  return rules.scopes.length === 0 || rules.scopes.some((all) => all.every((s) => principal.scopes.has(s)));
 }
 
 /** `_entities`: each entity checked against its own type's rules; a denied one is FORBIDDEN at its index. */
