@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import type { Principal } from '@hsg/kit/auth';
-import { bearerTokenOf, createTokenVerifier } from '@hsg/kit/auth';
+import { createTokenVerifier } from '@hsg/kit/auth';
 import { readBody, sendJson } from '@hsg/kit/http';
+import { requestContextOf } from '@hsg/kit/runtime';
 import { GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
 import type { RouterContext } from '../context.ts';
 import type { RouterFeature } from './feature.ts';
@@ -52,24 +53,13 @@ export function createAuthFeature(options: AuthOptions): RouterFeature {
         path: '/.well-known/jwks.json',
         handler: jwksRoute(jwksUrl, options.jwksCacheMs),
       });
+      // The same reading of the Authorization header every subgraph does (the kit's request context).
       host.context(async ({ headers }) => {
-        const token = bearerTokenOf(headers.authorization);
-        if (token === undefined) return undefined;
-        if (token === null)
-          return {
-            authFailure: {
-              code: 'UNAUTHENTICATED',
-              message: 'The Authorization header must be "Bearer <token>"',
-            },
-          };
-        try {
-          return { principal: await verifier.verify(token) };
-        } catch (error) {
-          const { code, message } = error as { code?: string; message: string };
-          return {
-            authFailure: { code: code === 'UNAVAILABLE' ? 'UNAVAILABLE' : 'UNAUTHENTICATED', message },
-          };
-        }
+        const { principal, authFailure } = await requestContextOf(headers, verifier);
+        if (principal) return { principal };
+        if (!authFailure) return undefined;
+        const code = authFailure.code === 'UNAVAILABLE' ? 'UNAVAILABLE' : 'UNAUTHENTICATED';
+        return { authFailure: { code, message: authFailure.message } };
       });
       host.plugin(requirePrincipal(options.anonymousIntrospection ?? false));
     },
