@@ -5,7 +5,8 @@
  * own `npm ci`, both in real mode (each part its own process on the real Postgres, MariaDB and Kafka),
  * each with its own stores. Both get the same seeded patients; then R alternating reps (baseline, current,
  * …) of the same autocannon load per operation: RPS, p50, p99, and CPU ms per request of the router and the
- * patient subgraph (from /proc), with the current/baseline ratios (the target: throughput ≥ 0.85×).
+ * patient subgraph (from /proc) and of the whole machine (everything a request costs: identity keeping the
+ * audit trail, Kafka, Postgres; the load generator too), with the current/baseline ratios (the target: throughput ≥ 0.85×).
  * Needs `npm run infra -- up`. Usage:
  *   node bench/auth-cost.ts [-- --duration 10 --warmup 3 --connections 20 --reps 3 --patients 200 --baseline <commit>]
  */
@@ -17,7 +18,7 @@ import { dataOf, graphqlRequest, sessions, testAdmin, uniqueName } from '@hsg/te
 import { portEnvOf } from '../launcher/src/port-env.ts';
 import { repoRoot } from '../launcher/src/processes.ts';
 import { dropRealModeStores, freePorts, startRealMode } from '../launcher/src/real.ts';
-import { cannon, clockTicks, type Operation, percentile, processTicks } from './stock.ts';
+import { cannon, clockTicks, machineBusyTicks, type Operation, percentile, processTicks } from './stock.ts';
 
 /** The last commit before security arrived (login, token checks, access rules, audit). */
 const beforeSecurity = 'd1b9fd7';
@@ -161,6 +162,8 @@ interface Rep {
   p99: number;
   routerMs: number;
   patientMs: number;
+  /** Every process of the machine (both systems, the brokers, the load generator). */
+  machineMs: number;
 }
 
 const ticksOf = (pids: number[]) => pids.reduce((sum, pid) => sum + (processTicks(pid) ?? 0), 0);
@@ -169,7 +172,7 @@ async function measure(target: Target, operation: Operation): Promise<Rep> {
   if (warmupS > 0) await cannon(target.url, operation, { connections, duration: warmupS });
   const router = pidsOf(target.cwd, 'router/src/index.ts');
   const patient = pidsOf(target.cwd, 'subgraphs/patient/src/index.ts');
-  const before = { router: ticksOf(router), patient: ticksOf(patient) };
+  const before = { router: ticksOf(router), patient: ticksOf(patient), machine: machineBusyTicks() ?? 0 };
   const { result, latencies } = await cannon(target.url, operation, { connections, duration: durationS });
   const requests = result['2xx'];
   const ms = (ticks: number) => (ticks / clockTicks / requests) * 1000;
@@ -180,6 +183,7 @@ async function measure(target: Target, operation: Operation): Promise<Rep> {
     p99: percentile(latencies, 0.99),
     routerMs: ms(ticksOf(router) - before.router),
     patientMs: ms(ticksOf(patient) - before.patient),
+    machineMs: ms((machineBusyTicks() ?? 0) - before.machine),
   };
 }
 
@@ -227,7 +231,8 @@ try {
         const line =
           `${operation.name.padEnd(12)} ${target.name.padEnd(9)} rep ${rep}  ${measured.rps.toFixed(0).padStart(6)} RPS  ` +
           `p50 ${measured.p50.toFixed(2).padStart(7)} ms  p99 ${measured.p99.toFixed(1).padStart(7)} ms  ` +
-          `router ${measured.routerMs.toFixed(3)} ms/req  patient ${measured.patientMs.toFixed(3)} ms/req`;
+          `router ${measured.routerMs.toFixed(3)} ms/req  patient ${measured.patientMs.toFixed(3)} ms/req  ` +
+          `machine ${measured.machineMs.toFixed(2)} ms/req`;
         log(line);
         lines.push(line);
       }
@@ -237,7 +242,8 @@ try {
     const operationName = ['patient(id)', 'search 20'][index];
     lines.push(
       `${operationName}: current/baseline RPS ${ratio('rps').toFixed(2)}× ` +
-        `(target ≥ 0.85×), router CPU/request ${ratio('routerMs').toFixed(2)}×, patient CPU/request ${ratio('patientMs').toFixed(2)}×`,
+        `(target ≥ 0.85×), router CPU/request ${ratio('routerMs').toFixed(2)}×, patient CPU/request ${ratio('patientMs').toFixed(2)}×, ` +
+        `machine CPU/request ${ratio('machineMs').toFixed(2)}×`,
     );
   }
   process.stdout.write(

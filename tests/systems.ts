@@ -46,6 +46,7 @@ export async function realSystem(): Promise<RunningSystem> {
   const transport = createKafkaTransport({
     brokers: infraEnv().KAFKA_BROKERS.split(','),
     clientId: 'e2e',
+    topicPrefix: system.topicPrefix,
     logger: silentLogger(),
   });
   return {

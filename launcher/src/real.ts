@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { freePort, infraEnv } from '@hsg/infra';
 import { createLogger, envFields, onShutdown, parseEnv } from '@hsg/kit';
+import { deleteKafkaTopics } from '@hsg/kit/events';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { z } from 'zod';
@@ -77,6 +78,8 @@ export async function startRealMode({
     for (const part of subgraphParts()) {
       await start(part, {
         KAFKA_BROKERS: infra.KAFKA_BROKERS,
+        // A prefixed run (a test, a benchmark) has topics of its own too, so its consumers replay nothing else.
+        KAFKA_TOPIC_PREFIX: topicPrefixOf(schemaPrefix),
         JWKS_URL: jwksUrl,
         ...Object.assign({}, ...part.stores.map((store) => storeEnv(store, schemaPrefix))),
         ...(part === identity && admin
@@ -99,11 +102,16 @@ export async function startRealMode({
   }
   return {
     routerUrl: `http://127.0.0.1:${portOf(routerPart)}/graphql`,
+    /** Before this run's Kafka topics (for a client that reads its events). */
+    topicPrefix: topicPrefixOf(schemaPrefix),
     stop,
     /** Resolves when any part exits on its own (a crash, a kill -9), naming it. */
     died: Promise.race(started.map((part) => part.died)),
   };
 }
+
+/** The Kafka topic prefix of a run with this schema prefix (none for the default stores). */
+export const topicPrefixOf = (schemaPrefix: string): string => schemaPrefix;
 
 /** Drops what a run with this schema prefix stored (tests and benchmarks clean up after themselves). */
 export async function dropRealModeStores(schemaPrefix: string): Promise<void> {
@@ -118,6 +126,7 @@ export async function dropRealModeStores(schemaPrefix: string): Promise<void> {
   const mysql = await createConnection(infraEnv().MYSQL_URL);
   for (const database of named('mysql')) await mysql.query(`drop database if exists \`${database}\``);
   await mysql.end();
+  await deleteKafkaTopics(infraEnv().KAFKA_BROKERS.split(','), topicPrefixOf(schemaPrefix));
 }
 
 /** `npm run start:real`'s environment: the same port variables as `npm start`. */
@@ -126,7 +135,7 @@ function parseRealEnv(env: Record<string, string | undefined> = process.env) {
     'launcher',
     z.object({
       LOG_LEVEL: envFields.logLevel(),
-      /** Prefixes every schema, database and consumer group (tests run real mode beside others). */
+      /** Prefixes every schema, database, consumer group and topic (tests run real mode beside others). */
       STORE_PREFIX: z
         .string()
         .regex(/^([a-z][a-z0-9_]{0,30})?$/, 'must be empty or a lower-case identifier')

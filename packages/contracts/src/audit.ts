@@ -20,28 +20,32 @@ export const auditRecord = z.object({
   rootFields: z.array(z.string().min(1).max(200)).max(100),
 });
 
+/** One request's records in one subgraph, written before its answer left (or a change's, in its transaction). */
+export const auditRequest = z.object({
+  subgraph: z.string().min(1),
+  userId: z.string().min(1),
+  role: z.enum(roles),
+  /** As the subgraph received it: through the router `<ClientName>__<subgraph>__<n>`. */
+  operationName: z.string().max(200).nullable(),
+  operationType: auditOperationType,
+  at: z.iso.datetime({ offset: true }),
+  /** The W3C trace id (32 hex digits) of the request, when it came with a trace context. */
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .nullable(),
+  records: z.array(auditRecord).min(1),
+});
+
 /**
- * One request's records in one subgraph, written before its answer left (or a change's, in its
- * transaction). Subject: the user id. Never logged: it holds patient ids.
+ * The requests one INSERT of a subgraph's audit sink wrote (its group commit), or one change's. Subject:
+ * the subgraph, so its records reach the trail in order. Never logged: it holds patient ids.
  */
 export const auditRecorded = defineEvent({
   type: 'audit.recorded',
   topic: auditTopic,
-  data: z.object({
-    subgraph: z.string().min(1),
-    userId: z.string().min(1),
-    role: z.enum(roles),
-    /** As the subgraph received it: through the router `<ClientName>__<subgraph>__<n>`. */
-    operationName: z.string().max(200).nullable(),
-    operationType: auditOperationType,
-    at: z.iso.datetime({ offset: true }),
-    /** The W3C trace id (32 hex digits) of the request, when it came with a trace context. */
-    traceId: z
-      .string()
-      .regex(/^[0-9a-f]{32}$/)
-      .nullable(),
-    records: z.array(auditRecord).min(1),
-  }),
+  data: z.object({ requests: z.array(auditRequest).min(1).max(1_000) }),
 }) satisfies AuditEventDefinition; // the kit writes what this defines: a drift fails the type check here
 
 export type AuditRecorded = EventData<typeof auditRecorded>;
+export type AuditRequest = z.output<typeof auditRequest>;

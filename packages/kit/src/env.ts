@@ -52,6 +52,12 @@ export const envFields = {
       .string()
       .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be host:port[,host:port...]')
       .transform((value) => value.split(',')),
+  /** Before every Kafka topic name: systems sharing one broker keep their events apart (empty: none). */
+  kafkaTopicPrefix: () =>
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{0,100}$/, 'must be letters, digits, ".", "_" or "-"')
+      .default(''),
   durationMs: (fallback: number) => z.coerce.number().int().positive().default(fallback),
   /**
    * DRAIN_DELAY_MS: after SIGTERM, how long /ready answers 503 while everything is still served, before

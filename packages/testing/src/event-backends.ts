@@ -7,6 +7,7 @@ import { silentLogger } from '@hsg/kit';
 import {
   createEmbeddedLog,
   createKafkaTransport,
+  deleteKafkaTopics,
   type EventTransport,
   eventLogMigrations,
 } from '@hsg/kit/events';
@@ -28,6 +29,9 @@ export interface EventBackend {
 /** Kafka from `npm run infra -- up`, services on real Postgres (or on MariaDB: the MySQL outbox). */
 export function kafkaBackend(sql: SqlBackend = realPostgresBackend()): EventBackend {
   const transports: EventTransport[] = [];
+  // Topics of its own (its transports share them, like one system's processes): a fresh consumer group
+  // then replays this backend's events, not every run's before it.
+  const topicPrefix = `${uniqueName('t')}.`;
   return {
     name: sql.dialect === 'mysql' ? 'kafka + mariadb' : 'kafka',
     sql,
@@ -35,6 +39,7 @@ export function kafkaBackend(sql: SqlBackend = realPostgresBackend()): EventBack
       const transport = createKafkaTransport({
         brokers: infraEnv().KAFKA_BROKERS.split(','),
         clientId: uniqueName('contract'),
+        topicPrefix,
         logger: silentLogger(),
       });
       transports.push(transport);
@@ -45,6 +50,7 @@ export function kafkaBackend(sql: SqlBackend = realPostgresBackend()): EventBack
     },
     async dispose() {
       for (const transport of transports.splice(0)) await transport.close();
+      await deleteKafkaTopics(infraEnv().KAFKA_BROKERS.split(','), topicPrefix);
       await sql.dispose();
     },
   };

@@ -1,4 +1,4 @@
-import type { AuditRecorded } from '@hsg/contracts';
+import type { AuditRecorded, AuditRequest } from '@hsg/contracts';
 import { auditTopic } from '@hsg/contracts';
 import type { CloudEvent } from '@hsg/kit/events';
 import type { EventBackend, TokenRequest } from '@hsg/testing';
@@ -49,8 +49,10 @@ export function describeAppointmentAudit(makeBackend: () => EventBackend): void 
         .select(['seq', 'topic', 'key', 'payload', sql<string>`xmin::text`.as('tx')]);
     /** The audit rows of one user (their id is the rows' key), oldest first. */
     const auditRows = async (userId: string) =>
-      (await outbox().where('topic', '=', auditTopic).where('key', '=', userId).orderBy('seq').execute()).map(
-        (row) => ({ tx: row.tx, data: (JSON.parse(row.payload) as CloudEvent<AuditRecorded>).data }),
+      (await outbox().where('topic', '=', auditTopic).orderBy('seq').execute()).flatMap((row) =>
+        (JSON.parse(row.payload) as CloudEvent<AuditRecorded>).data.requests
+          .filter((request) => request.userId === userId)
+          .map((data) => ({ tx: row.tx, data })),
       );
     const caller = (role: TokenRequest['role'], link: Partial<TokenRequest> = {}) => ({
       role,
@@ -138,7 +140,7 @@ export function describeAppointmentAudit(makeBackend: () => EventBackend): void 
         { d: DAY },
       );
       const rows = await auditRows(desk.userId);
-      const byPatient = (records: AuditRecorded['records']) =>
+      const byPatient = (records: AuditRequest['records']) =>
         [...records].sort((a, b) => String(a.patientId).localeCompare(String(b.patientId)));
       expect(rows.map((row) => [row.data.operationName, row.data.operationType, row.data.records])).toEqual([
         [

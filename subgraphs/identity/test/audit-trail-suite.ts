@@ -1,4 +1,4 @@
-import { type AuditRecorded, auditRecorded, auditTopic } from '@hsg/contracts';
+import { type AuditRequest, auditRecorded, auditTopic } from '@hsg/contracts';
 import { silentLogger } from '@hsg/kit';
 import { createEvent, type EventTransport } from '@hsg/kit/events';
 import { type RunningSubgraph, startSubgraph } from '@hsg/kit/runtime';
@@ -59,8 +59,8 @@ export function describeAuditTrail(makeBackend: () => EventBackend): void {
       graphqlRequest(identity.url, ENTRIES, variables, who ? await keys.headersFor(who) : {});
     const admin = { role: 'ADMIN' } as const;
 
-    /** What a subgraph's outbox relay publishes for one request. */
-    const batch = (overrides: Partial<AuditRecorded> = {}): AuditRecorded => ({
+    /** One request's part of what a subgraph's outbox relay publishes. */
+    const batch = (overrides: Partial<AuditRequest> = {}): AuditRequest => ({
       subgraph: 'patient',
       userId: uuidv7(),
       role: 'FRONT_DESK',
@@ -73,9 +73,14 @@ export function describeAuditTrail(makeBackend: () => EventBackend): void {
       ],
       ...overrides,
     });
-    const publish = async (...batches: AuditRecorded[]) => {
+    /** One event per request (keyed by its user, so one user's events stay in order here). */
+    const publish = async (...batches: AuditRequest[]) => {
       const events = batches.map((data) =>
-        createEvent(auditRecorded, { source: 'urn:hsg:subgraph:patient', subject: data.userId, data }),
+        createEvent(auditRecorded, {
+          source: 'urn:hsg:subgraph:patient',
+          subject: data.userId,
+          data: { requests: [data] },
+        }),
       );
       await transport.send(
         events.map((event) => ({
@@ -154,6 +159,33 @@ export function describeAuditTrail(makeBackend: () => EventBackend): void {
         ]),
       );
       expect(entries?.totalCount).toBe(3);
+    }, 60_000);
+
+    it("keeps every request of an event that carries several (a subgraph's group commit)", async () => {
+      const [first, second] = [batch(), batch({ role: 'PATIENT', subgraph: 'appointment' })];
+      const event = createEvent(auditRecorded, {
+        source: 'urn:hsg:subgraph:appointment',
+        subject: 'appointment',
+        data: { requests: [first, second] },
+      });
+      await transport.send([
+        { topic: auditTopic, key: 'appointment', value: JSON.stringify(event), headers: {} },
+      ]);
+      await arrived({ userId: second.userId }, 1);
+      expect((await entriesOf({ userId: first.userId }))?.edges.map((edge) => edge.node)).toEqual([
+        expect.objectContaining({
+          role: 'FRONT_DESK',
+          subgraph: 'patient',
+          patientId: first.records[0]?.patientId,
+        }),
+      ]);
+      expect((await entriesOf({ userId: second.userId }))?.edges.map((edge) => edge.node)).toEqual([
+        expect.objectContaining({
+          role: 'PATIENT',
+          subgraph: 'appointment',
+          patientId: second.records[0]?.patientId,
+        }),
+      ]);
     }, 60_000);
 
     it('answers an ADMIN newest first, by patient, user, outcome and time, a page at a time', async () => {

@@ -1,4 +1,4 @@
-import { type AuditRecorded, auditTopic } from '@hsg/contracts';
+import { type AuditRecorded, type AuditRequest, auditTopic } from '@hsg/contracts';
 import type { CloudEvent } from '@hsg/kit/events';
 import { dataOf, type EventBackend, graphqlRequest, type TokenRequest, uniqueName } from '@hsg/testing';
 import { useSubgraph } from '@hsg/testing/contracts';
@@ -45,7 +45,7 @@ export function describePatientAudit(makeBackend: () => EventBackend): void {
    */
   async function eventsUntilMarker(who: TokenRequest & { userId: string }, marker: string) {
     await as(who, 'query Marker($id: ID!) { patient(id: $id) { id } }', { id: marker });
-    const seen: AuditRecorded[] = [];
+    const seen: AuditRequest[] = [];
     let markerArrived: () => void = () => {};
     const arrived = new Promise<void>((resolve) => {
       markerArrived = resolve;
@@ -58,9 +58,11 @@ export function describePatientAudit(makeBackend: () => EventBackend): void {
         for (const record of batch.records) {
           const event = JSON.parse(record.value) as CloudEvent<AuditRecorded>;
           batch.markProcessed(record);
-          if (event.subject !== who.userId) continue;
-          if (event.data.operationName === 'Marker') markerArrived();
-          else seen.push(event.data);
+          for (const request of event.data.requests) {
+            if (request.userId !== who.userId) continue;
+            if (request.operationName === 'Marker') markerArrived();
+            else seen.push(request);
+          }
         }
       },
     });

@@ -36,5 +36,13 @@ export interface AuditBatch {
   records: AuditRecord[];
 }
 
+/**
+ * What one audit event carries: the batches of the requests whose records one INSERT wrote (the sink's
+ * group commit), or the one batch of a change written in its own transaction.
+ */
+export interface AuditEventData {
+  requests: AuditBatch[];
+}
+
 /** The event the records travel in (`auditRecorded` of @hsg/contracts): the kit writes, identity keeps. */
-export type AuditEventDefinition = EventDefinition<string, AuditBatch>;
+export type AuditEventDefinition = EventDefinition<string, AuditEventData>;

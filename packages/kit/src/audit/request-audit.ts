@@ -4,6 +4,7 @@ import { type OutgoingEvent, outgoing } from '../events/outbox.ts';
 import { rootFieldsByKey, selectedFields } from './fields.ts';
 import type {
   AuditBatch,
+  AuditEventData,
   AuditEventDefinition,
   AuditOperationType,
   AuditOutcome,
@@ -59,6 +60,11 @@ export class RequestAudit {
   constructor(options: RequestAuditOptions) {
     this.#options = options;
     this.#at = (options.at ?? new Date()).toISOString();
+  }
+
+  /** The request's trace context (its audit event carries it when written alone). */
+  get traceparent(): string | undefined {
+    return this.#options.traceparent;
   }
 
   /** Nothing recorded yet (so nothing to write). */
@@ -126,7 +132,8 @@ export class RequestAudit {
       fields: sorted(this.#selected(writing.info, getNamedType(writing.info.returnType).name)),
       rootFields: [writing.info.fieldName],
     };
-    return [this.eventOf(this.#batchOf([record], 'WRITE'))];
+    const { event, traceparent } = this.#options;
+    return [auditEventOf(event, [this.#batchOf([record], 'WRITE')], traceparent)];
   }
 
   /** Everything recorded so far, one record per (patient, outcome); undefined when there is nothing. */
@@ -148,16 +155,6 @@ export class RequestAudit {
       };
     });
     return this.#batchOf(records, this.#operation?.type ?? 'READ');
-  }
-
-  /** A batch as the event that carries it (keyed by the user, so one user's records stay in order). */
-  eventOf(batch: AuditBatch): OutgoingEvent {
-    return outgoing(this.#options.event, {
-      source: `urn:hsg:subgraph:${this.#options.subgraph}`,
-      subject: batch.userId,
-      data: batch,
-      traceparent: this.#options.traceparent,
-    });
   }
 
   #batchOf(records: AuditRecord[], operationType: AuditOperationType): AuditBatch {
@@ -224,4 +221,23 @@ export class RequestAudit {
     this.#rootFields ??= rootFieldsByKey(info);
     return { key, name: this.#rootFields.get(key) ?? key };
   }
+}
+
+/**
+ * The event carrying these batches (all of one subgraph). Keyed by the subgraph, so one subgraph's
+ * records reach the trail in the order they were written; the trace context only when it is one request's.
+ */
+export function auditEventOf(
+  definition: AuditEventDefinition,
+  batches: AuditBatch[],
+  traceparent?: string | undefined,
+): OutgoingEvent {
+  const subgraph = batches[0]?.subgraph ?? 'unknown';
+  const data: AuditEventData = { requests: batches };
+  return outgoing(definition, {
+    source: `urn:hsg:subgraph:${subgraph}`,
+    subject: subgraph,
+    data,
+    traceparent: batches.length === 1 ? traceparent : undefined,
+  });
 }

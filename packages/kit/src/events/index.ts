@@ -19,7 +19,7 @@ export {
   type NewEvent,
 } from './envelope.ts';
 export { type Delivery, type Inbox, type InboxOutcome, type SqlUnit, sqlInbox } from './inbox.ts';
-export { createKafkaTransport, type KafkaTransportOptions } from './kafka.ts';
+export { createKafkaTransport, deleteKafkaTopics, type KafkaTransportOptions } from './kafka.ts';
 export { createLeasedLoop, type LeasedLoop, type LeasedLoopOptions } from './leased-loop.ts';
 export {
   type Claim,

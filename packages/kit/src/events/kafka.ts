@@ -27,6 +27,12 @@ export interface KafkaTransportOptions {
   sendTimeoutMs?: number;
   /** Extra kafkajs settings (e.g. retry) for tests and tuning. */
   kafka?: Partial<KafkaConfig>;
+  /**
+   * Put before every topic name on the broker (`run1.patient.events`), so systems sharing one Kafka (test
+   * runs, benchmarks) keep their events apart: a new consumer group then replays only its own system's
+   * topics. Callers keep using the contract's names; records come back under them.
+   */
+  topicPrefix?: string;
 }
 
 /** kafkajs logs through pino at WARN and above; its one-off retried errors after a broker start stay quiet. */
@@ -67,6 +73,9 @@ function retryLimit(limit: () => number): number {
 export function createKafkaTransport(options: KafkaTransportOptions): EventTransport {
   const { logger } = options;
   const defaultPartitions = options.defaultPartitions ?? 3;
+  const prefix = options.topicPrefix ?? '';
+  const onBroker = (topic: string) => `${prefix}${topic}`;
+  const fromBroker = (topic: string) => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic);
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: options.brokers,
@@ -111,12 +120,12 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
   async function ensureTopics(topics: TopicSpec[]): Promise<void> {
     await withAdmin(async (admin) => {
       const existing = new Set(await admin.listTopics());
-      const missing = topics.filter(({ topic }) => !existing.has(topic));
+      const missing = topics.filter(({ topic }) => !existing.has(onBroker(topic)));
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map(({ topic, partitions = defaultPartitions }) => ({
-          topic,
+          topic: onBroker(topic),
           numPartitions: partitions,
           replicationFactor: 1,
         })),
@@ -130,9 +139,9 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
     if (records.length === 0) return;
     const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
     for (const { topic, key, value, headers } of records) {
-      const messages = byTopic.get(topic) ?? [];
+      const messages = byTopic.get(onBroker(topic)) ?? [];
       messages.push({ key, value, headers });
-      byTopic.set(topic, messages);
+      byTopic.set(onBroker(topic), messages);
     }
     const connected = await connectedProducer();
     await connected.sendBatch({
@@ -210,7 +219,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
     });
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning });
+      await consumer.subscribe({ topics: topics.map(onBroker), fromBeginning });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -222,8 +231,9 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
           isStale,
           commitOffsetsIfNecessary,
         }) => {
+          const topic = fromBroker(batch.topic);
           const records: ConsumedRecord[] = batch.messages.map((message) => ({
-            topic: batch.topic,
+            topic,
             partition: batch.partition,
             offset: Number(message.offset),
             key: message.key?.toString() ?? '',
@@ -236,7 +246,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
           inBatch = true;
           try {
             await onBatch({
-              topic: batch.topic,
+              topic,
               partition: batch.partition,
               records,
               markProcessed: (record) => {
@@ -291,4 +301,17 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
       await connected?.disconnect();
     },
   };
+}
+
+/** Deletes every topic whose name starts with `prefix` (a finished run's, see topicPrefix). */
+export async function deleteKafkaTopics(brokers: string[], prefix: string): Promise<void> {
+  if (!prefix) throw new Error('refusing to delete topics without a prefix');
+  const admin = new Kafka({ clientId: 'topic-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
 }

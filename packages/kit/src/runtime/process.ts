@@ -14,6 +14,7 @@ export function subgraphEnvSchema(definition: Pick<AnySubgraph, 'name' | 'port' 
     LOG_LEVEL: envFields.logLevel(),
     DATABASE_POOL_SIZE: envFields.poolSize(),
     KAFKA_BROKERS: envFields.kafkaBrokers(),
+    KAFKA_TOPIC_PREFIX: envFields.kafkaTopicPrefix(),
     DRAIN_DELAY_MS: envFields.drainDelayMs(),
     /** The identity subgraph's JWKS, whose keys sign every access token (http://…/.well-known/jwks.json). */
     JWKS_URL: envFields.httpUrl(),
@@ -45,6 +46,7 @@ export interface SubgraphProcessEnv<Settings> {
   namespace: string;
   DATABASE_POOL_SIZE: number;
   KAFKA_BROKERS: string[];
+  KAFKA_TOPIC_PREFIX: string;
   settings: Settings;
 }
 
@@ -90,7 +92,12 @@ export async function runSubgraphProcess<D extends AnySubgraph>(definition: D): 
   const env = parseSubgraphEnv(definition);
   const logger = createLogger({ service: definition.name, level: env.LOG_LEVEL });
   const database = await openDatabase(definition, env, logger);
-  const transport = createKafkaTransport({ brokers: env.KAFKA_BROKERS, clientId: definition.name, logger });
+  const transport = createKafkaTransport({
+    brokers: env.KAFKA_BROKERS,
+    topicPrefix: env.KAFKA_TOPIC_PREFIX,
+    clientId: definition.name,
+    logger,
+  });
   const close = async () => {
     await transport.close();
     await database.close();

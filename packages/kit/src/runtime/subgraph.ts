@@ -195,7 +195,13 @@ export async function startSubgraph<D extends AnySubgraph>(
       ...(api.routes ? { routes: api.routes } : {}),
       ...(api.policies ? { policies: api.policies } : {}),
       ...(api.audit
-        ? { audit: { ...api.audit, subgraph: definition.name, sink: outboxAuditSink(database) } }
+        ? {
+            audit: {
+              ...api.audit,
+              subgraph: definition.name,
+              sink: outboxAuditSink(database, { event: api.audit.event }),
+            },
+          }
         : {}),
       ...(options.drainDelayMs === undefined ? {} : { drainDelayMs: options.drainDelayMs }),
     });

@@ -5,6 +5,7 @@ import { parse } from 'graphql';
 import { z } from 'zod';
 import {
   type AuditBatch,
+  type AuditEventData,
   type AuditEventDefinition,
   type AuditSink,
   auditedWrite,
@@ -83,19 +84,19 @@ const policies = {
 const testAuditEvent = defineEvent({
   type: 'audit.recorded',
   topic: 'audit.events',
-  data: z.custom<AuditBatch>(() => true),
+  data: z.custom<AuditEventData>(() => true),
 }) satisfies AuditEventDefinition;
 
 /** A sink keeping what it was given; `failing` makes it refuse, as a lost database would. */
 function memorySink() {
-  const written: OutgoingEvent[] = [];
+  const written: Array<{ batch: AuditBatch; traceparent: string | undefined }> = [];
   const sink = {
     failing: false,
     written,
-    batches: () => written.map((event) => event.event.data as AuditBatch),
-    async write(event: OutgoingEvent) {
+    batches: () => written.map(({ batch }) => batch),
+    async write(batch: AuditBatch, traceparent?: string) {
       if (sink.failing) throw Object.assign(new Error('insert of p1 failed'), { code: '08006' });
-      written.push(event);
+      written.push({ batch, traceparent });
     },
   };
   return sink;
@@ -188,7 +189,7 @@ describe.each(['apollo', 'mercurius'] as const)('audit on %s', (engine) => {
         ],
       },
     ]);
-    expect(sink.written.at(-1)?.event).toMatchObject({ subject: 'u-desk', traceparent });
+    expect(sink.written.at(-1)?.traceparent).toBe(traceparent);
   });
 
   it('writes one batch per request, one record per patient with the union of what was asked', async () => {
@@ -277,7 +278,9 @@ describe.each(['apollo', 'mercurius'] as const)('audit on %s', (engine) => {
       server.as(patientP1, 'mutation Rename { renamePatient(id: "p1", name: "Ada L") { id name } }'),
     );
     expect(recorded).toEqual([]); // nothing left to write after the change: its record committed with it
-    expect(committed.slice(inChange).map((event) => event.event.data)).toEqual([
+    expect(
+      committed.slice(inChange).flatMap((event) => (event.event.data as AuditEventData).requests),
+    ).toEqual([
       expect.objectContaining({
         operationType: 'WRITE',
         operationName: 'Rename',
@@ -391,7 +394,7 @@ describe('the outbox sink', () => {
   it.each(['apollo', 'mercurius'] as const)(
     'writes one INSERT per request on %s, none without patient data',
     async (engine) => {
-      const server = await serve(engine, outboxAuditSink(database));
+      const server = await serve(engine, outboxAuditSink(database, { event: testAuditEvent }));
       try {
         statements.length = 0;
         await server.as(
@@ -409,10 +412,11 @@ describe('the outbox sink', () => {
           .orderBy('seq', 'desc')
           .limit(1)
           .execute();
-        expect(rows[0]).toMatchObject({ topic: 'audit.events', key: 'u-desk' });
-        const payload = JSON.parse(String(rows[0]?.payload)) as { type: string; data: AuditBatch };
+        expect(rows[0]).toMatchObject({ topic: 'audit.events', key: 'clinic' });
+        const payload = JSON.parse(String(rows[0]?.payload)) as { type: string; data: AuditEventData };
         expect(payload.type).toBe('audit.recorded');
-        expect(payload.data.records.map((record) => record.patientId)).toEqual(['p1', 'p2']);
+        expect(payload.data.requests.map((request) => request.userId)).toEqual(['u-desk']);
+        expect(payload.data.requests[0]?.records.map((record) => record.patientId)).toEqual(['p1', 'p2']);
       } finally {
         await server.stop();
       }
@@ -436,32 +440,66 @@ describe('the outbox sink under load', () => {
     };
     return { database: { dialect: 'postgres', db, namespace: 'gated' } as unknown as SqlDatabase, inserts };
   }
-  const event = (id: number) =>
-    ({
-      definition: { topic: 'audit.events' },
-      event: { id: `e${id}`, subject: 'u1' },
-    }) as unknown as OutgoingEvent;
+  const batch = (id: number, records = 1): AuditBatch => ({
+    subgraph: 'clinic',
+    userId: `u${id}`,
+    role: 'FRONT_DESK',
+    operationName: null,
+    operationType: 'READ',
+    at: new Date(0).toISOString(),
+    traceId: null,
+    records: Array.from({ length: records }, (_, n) => ({
+      patientId: `p${id}.${n}`,
+      outcome: 'ALLOWED' as const,
+      fields: ['Patient.id'],
+      rootFields: ['patient'],
+    })),
+  });
+  /** The users of the requests each row's event carries. */
+  const usersPerRow = (rows: unknown[]) =>
+    rows.map((row) =>
+      (
+        JSON.parse(String((row as { payload: string }).payload)) as { data: AuditEventData }
+      ).data.requests.map((request) => request.userId),
+    );
   const settled = (promise: Promise<void>) =>
     promise.then(
       () => 'written',
       () => 'failed',
     );
 
-  it('writes what queued behind an INSERT in flight with the next one, each request waiting for its own row', async () => {
+  it('writes what queued behind an INSERT in flight with the next one, in one event, each request waiting for it', async () => {
     const { database, inserts } = gatedDatabase();
-    const sink = outboxAuditSink(database);
-    const first = settled(sink.write(event(1)));
-    const queued = [2, 3, 4].map((id) => settled(sink.write(event(id))));
-    expect(inserts.map((insert) => insert.rows.length)).toEqual([1]);
+    const sink = outboxAuditSink(database, { event: testAuditEvent });
+    const first = settled(sink.write(batch(1), traceparent));
+    const queued = [2, 3, 4].map((id) => settled(sink.write(batch(id))));
+    expect(inserts.map((insert) => usersPerRow(insert.rows))).toEqual([[['u1']]]);
+    const [firstRow] = (inserts[0]?.rows ?? []) as Array<{ payload: string }>;
+    expect(JSON.parse(String(firstRow?.payload))).toMatchObject({
+      traceparent, // a request's trace context when its event is its own
+    });
     inserts[0]?.finish();
     expect(await first).toBe('written');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(inserts.map((insert) => insert.rows.length)).toEqual([1, 3]); // one INSERT for the three
+    expect(inserts.map((insert) => usersPerRow(insert.rows))).toEqual([[['u1']], [['u2', 'u3', 'u4']]]);
     inserts[1]?.fail(new Error('connection lost'));
     expect(await Promise.all(queued)).toEqual(['failed', 'failed', 'failed']);
-    const later = settled(sink.write(event(5)));
+    const later = settled(sink.write(batch(5)));
     await new Promise((resolve) => setImmediate(resolve));
     inserts[2]?.finish();
     expect(await later).toBe('written');
+  });
+
+  it('starts another event of the same INSERT when one would pass the record limit', async () => {
+    const { database, inserts } = gatedDatabase();
+    const sink = outboxAuditSink(database, { event: testAuditEvent, maxRecordsPerEvent: 5 });
+    const first = sink.write(batch(1));
+    const rest = [sink.write(batch(2, 3)), sink.write(batch(3, 2)), sink.write(batch(4, 9))];
+    inserts[0]?.finish();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(usersPerRow(inserts[1]?.rows ?? [])).toEqual([['u2', 'u3'], ['u4']]);
+    inserts[1]?.finish();
+    await Promise.all(rest);
   });
 });
