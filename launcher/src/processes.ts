@@ -22,15 +22,25 @@ export function runProcess(
   script: string,
   env: Record<string, string>,
   quiet = false,
+  /** Every line it writes (stdout and stderr), also when quiet: a test reads the logs of its run. */
+  onLine?: (line: string) => void,
 ): ManagedProcess {
   const child = spawn(process.execPath, [script], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
-    if (quiet) return;
-    for (const line of chunk.toString().split('\n')) if (line) stream.write(`[${name}] ${line}\n`);
+  const prefix = (stream: NodeJS.WritableStream) => {
+    let partial = ''; // a chunk can end mid-line
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line) continue;
+        onLine?.(line);
+        if (!quiet) stream.write(`[${name}] ${line}\n`);
+      }
+    };
   };
   child.stdout?.on('data', prefix(process.stdout));
   child.stderr?.on('data', prefix(process.stderr));

@@ -24,6 +24,10 @@ export interface RealModeOptions {
   /** Prefix of the Postgres schemas, MySQL databases and consumer groups, so a test's run does not share tables with another's. */
   schemaPrefix?: string;
   quiet?: boolean;
+  /** Every line each part writes, with its name (also when quiet). */
+  onOutput?: (part: string, line: string) => void;
+  /** Environment for every part (LOG_LEVEL, …), under what the launcher sets. */
+  env?: Record<string, string>;
   /** The first ADMIN, created by identity at start if missing (its ADMIN_USERNAME / ADMIN_PASSWORD). */
   admin?: { username: string; password: string };
 }
@@ -57,6 +61,8 @@ export async function startRealMode({
   ports = {},
   schemaPrefix = '',
   quiet = false,
+  onOutput,
+  env: extraEnv = {},
   admin,
 }: RealModeOptions = {}) {
   const infra = infraEnv();
@@ -66,7 +72,13 @@ export async function startRealMode({
   };
   const portOf = (part: Part) => ports[part.name as SubgraphName | 'router'] ?? part.port;
   const start = async (part: Part, env: Record<string, string>) => {
-    const process_ = runProcess(part.name, part.main, { PORT: String(portOf(part)), ...env }, quiet);
+    const process_ = runProcess(
+      part.name,
+      part.main,
+      { ...extraEnv, PORT: String(portOf(part)), ...env },
+      quiet,
+      onOutput && ((line) => onOutput(part.name, line)),
+    );
     started.push(process_);
     await waitForHttp(`http://127.0.0.1:${portOf(part)}/ready`, process_);
   };
