@@ -27,6 +27,7 @@ import {
 import { SubgraphDataSource } from './data-source.ts';
 import { type AuthOptions, createAuthFeature } from './features/auth.ts';
 import { createCorsFeature } from './features/cors.ts';
+import { createDocumentsFeature } from './features/documents.ts';
 import type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
 import { createGraphQLHttpFeature } from './features/graphql-http.ts';
 import { createHealthFeature } from './features/health.ts';
@@ -38,6 +39,7 @@ import { resolveSubgraphUrls, type SubgraphEndpoint, subgraphsOf } from './subgr
 export type { ContextContributor, ContextInput, RouterContext } from './context.ts';
 export { type AuthOptions, createAuthFeature } from './features/auth.ts';
 export { type CorsOptions, createCorsFeature } from './features/cors.ts';
+export { createDocumentsFeature, type DocumentsOptions } from './features/documents.ts';
 export type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
 export { createGraphQLHttpFeature, type GraphQLHttpOptions } from './features/graphql-http.ts';
 export { createHealthFeature, type HealthOptions } from './features/health.ts';
@@ -218,6 +220,7 @@ export function createRouter({
     createGraphQLHttpFeature({ maxBodyBytes }),
     createHealthFeature({ checks: subgraphReadiness(subgraphs, probeTransport, readiness) }),
     ...authFeature(auth, subgraphs, production),
+    ...documentsFeature(subgraphs),
     ...features,
   ]) {
     const lifecycle = feature.setup(host);
@@ -261,6 +264,12 @@ function authFeature(
   const options = auth ?? (identity ? { identityOrigin: new URL(identity.url).origin } : undefined);
   if (options === undefined) return [];
   return [createAuthFeature({ ...options, anonymousIntrospection: !production })];
+}
+
+/** Invoice PDFs on the router's origin, whenever the supergraph has the billing subgraph. */
+function documentsFeature(subgraphs: readonly SubgraphEndpoint[]): RouterFeature[] {
+  const billing = subgraphs.find((subgraph) => subgraph.name === 'billing');
+  return billing ? [createDocumentsFeature({ billingOrigin: new URL(billing.url).origin })] : [];
 }
 
 /**
