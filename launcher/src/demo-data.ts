@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { appointmentBooked } from '@hsg/contracts';
 import { waitUntil } from '@hsg/infra';
 import { AppError } from '@hsg/kit';
 import type { Role } from '@hsg/kit/auth';
+import { outgoing } from '@hsg/kit/events';
 import type { RunningSubgraph } from '@hsg/kit/runtime';
+
 import type { SubgraphDefinitionOf } from './registry.ts';
 
 type IdentityService = RunningSubgraph<SubgraphDefinitionOf<'identity'>>;
@@ -158,6 +162,62 @@ async function loadDemoAppointments(
   return booked;
 }
 
+/**
+ * Last week's visits, completed (so billing has invoiced them): two mornings a weekday for the first two
+ * doctors. History cannot be booked through the domain (a booking in the past is refused), so each visit
+ * goes in through the store with its `appointment.booked` event, as the domain writes it, and is then
+ * completed through the domain, which emits `appointment.completed` like a clinician's click.
+ */
+async function loadDemoHistory(
+  appointment: AppointmentService,
+  doctorIds: string[],
+  patientIds: string[],
+): Promise<string[]> {
+  const next = random(20261124);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const completed: string[] = [];
+  for (let daysAgo = 7; daysAgo >= 1; daysAgo--) {
+    const day = new Date(Date.now() - daysAgo * 86_400_000);
+    if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
+    for (const doctorId of doctorIds.slice(0, 2)) {
+      // 08:00 and 09:00 UTC: inside both doctors' Berlin hours in summer and in winter.
+      for (const hour of [8, 9]) {
+        const start = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), hour));
+        const visit = {
+          id: randomUUID(),
+          patientId: pick(patientIds),
+          doctorId,
+          start,
+          end: new Date(start.getTime() + 30 * 60_000),
+          status: 'BOOKED' as const,
+          reason: 'check-up',
+          cancellationReason: null,
+          version: 1,
+          createdAt: start,
+          updatedAt: start,
+        };
+        const snapshot = {
+          ...visit,
+          start: visit.start.toISOString(),
+          end: visit.end.toISOString(),
+          createdAt: start.toISOString(),
+          updatedAt: start.toISOString(),
+        };
+        await appointment.store.insert(visit, () => [
+          outgoing(appointmentBooked, {
+            source: 'urn:hsg:subgraph:appointment',
+            subject: visit.id,
+            data: { appointment: snapshot },
+          }),
+        ]);
+        await appointment.domain.complete(visit.id);
+        completed.push(visit.id);
+      }
+    }
+  }
+  return completed;
+}
+
 async function bookPatiently(
   appointment: AppointmentService,
   input: Parameters<AppointmentService['domain']['book']>[0],
@@ -245,7 +305,7 @@ export async function loadDemoUsers(
 
 export interface DemoData {
   /** What was loaded this time; undefined when the clinic was there already (a restart). */
-  clinic: { patients: number; doctors: number; appointments: number } | undefined;
+  clinic: { patients: number; doctors: number; appointments: number; completedVisits: number } | undefined;
   /** The demo logins, on every start (created once, found afterwards). */
   users: DemoUser[];
 }
@@ -262,6 +322,10 @@ export async function loadDemoData(services: {
   const patientIds = await loadDemoPatients(services.patient);
   const doctorIds = await loadDemoDoctors(services.doctor);
   const appointments = await loadDemoAppointments(services.appointment, doctorIds, patientIds);
+  const completedVisits = (await loadDemoHistory(services.appointment, doctorIds, patientIds)).length;
   const users = await loadDemoUsers(services, { patientId: patientIds[0], doctorId: doctorIds[0] });
-  return { clinic: { patients: patientIds.length, doctors: doctorIds.length, appointments }, users };
+  return {
+    clinic: { patients: patientIds.length, doctors: doctorIds.length, appointments, completedVisits },
+    users,
+  };
 }
