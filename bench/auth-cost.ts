@@ -3,9 +3,10 @@
  * enforced, patient-data access recorded) against the same graph without any, in one run. The baseline is
  * the last commit before security (or --baseline <commit>), checked out into a worktree of its own with its
  * own `npm ci`, both in real mode (each part its own process on the real Postgres, MariaDB and Kafka),
- * each with its own stores. Both get the same seeded patients; then R alternating reps (baseline, current,
- * …) of the same autocannon load per operation: RPS, p50, p99, and CPU ms per request of the router and the
- * patient subgraph (from /proc) and of the whole machine (everything a request costs: identity keeping the
+ * each with its own stores. Both get the same seeded patients and 40 visits; then R alternating reps
+ * (baseline, current, …) of the same autocannon load per operation (one patient, a 20-patient search, 20
+ * visits with their patients): RPS, p50, p99, and CPU ms per request of the router and of the patient and
+ * appointment subgraphs (from /proc) and of the whole machine (everything a request costs: identity keeping the
  * audit trail, Kafka, Postgres; the load generator too), with the current/baseline ratios (the target: throughput ≥ 0.85×).
  * Needs `npm run infra -- up`. Usage:
  *   node bench/auth-cost.ts [-- --duration 10 --warmup 3 --connections 20 --reps 3 --patients 200 --baseline <commit>]
@@ -14,7 +15,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dataOf, graphqlRequest, sessions, testAdmin, uniqueName } from '@hsg/testing';
+import { dataOf, graphqlRequest, retryUnavailable, sessions, testAdmin, uniqueName } from '@hsg/testing';
 import { portEnvOf } from '../launcher/src/port-env.ts';
 import { repoRoot } from '../launcher/src/processes.ts';
 import { dropRealModeStores, freePorts, startRealMode } from '../launcher/src/real.ts';
@@ -127,6 +128,53 @@ async function seed(routerUrl: string, headers: Record<string, string>): Promise
   return ids;
 }
 
+/** A doctor around the clock and one 30-minute visit per patient (the first 40) from tomorrow on. */
+async function seedVisits(routerUrl: string, headers: Record<string, string>, patientIds: string[]) {
+  const doctor = dataOf<{ id: string }>(
+    await graphqlRequest(
+      routerUrl,
+      'mutation ($input: RegisterDoctorInput!) { registerDoctor(input: $input) { id } }',
+      {
+        input: {
+          name: { given: ['Bench'], family: 'Quillsey' },
+          licenseNumber: `BENCH-${Date.now()}`,
+          specialties: ['General practice'],
+          timeZone: 'Europe/Berlin',
+          workingHours: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].map((weekday) => ({
+            weekday,
+            start: '00:00',
+            end: '24:00',
+          })),
+          consultationFee: { amount: 6000, currency: 'EUR' },
+        },
+      },
+      headers,
+    ),
+    'registerDoctor',
+  );
+  const tomorrow = Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 86_400_000;
+  for (const [index, patientId] of patientIds.slice(0, 40).entries()) {
+    const input = {
+      patientId,
+      doctorId: doctor.id,
+      start: new Date(tomorrow + index * 30 * 60_000).toISOString(),
+      durationMinutes: 30,
+    };
+    // The appointment subgraph learns new patients and doctors from events: UNAVAILABLE until then.
+    const booked = await retryUnavailable(
+      () =>
+        graphqlRequest(
+          routerUrl,
+          'mutation ($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }',
+          { input },
+          headers,
+        ),
+      { attempts: 150, delayMs: 100 },
+    );
+    dataOf(booked, 'bookAppointment');
+  }
+}
+
 const operationsFor = (id: string, headers: Record<string, string>): Operation[] => [
   {
     name: 'patient(id)',
@@ -145,6 +193,15 @@ const operationsFor = (id: string, headers: Record<string, string>): Operation[]
     }),
     verify: (text) =>
       text.startsWith('{"data":{"patients":{') && text.includes(`"totalCount":${patientCount}`),
+    headers,
+  },
+  {
+    name: 'visits 20',
+    body: JSON.stringify({
+      query:
+        'query Visits { appointments(first: 20) { totalCount edges { node { id start status patient { id name { text } } } } } }',
+    }),
+    verify: (text) => text.startsWith('{"data":{"appointments":{') && text.includes('"totalCount":40'),
     headers,
   },
 ];
@@ -171,7 +228,10 @@ const ticksOf = (pids: number[]) => pids.reduce((sum, pid) => sum + (processTick
 async function measure(target: Target, operation: Operation): Promise<Rep> {
   if (warmupS > 0) await cannon(target.url, operation, { connections, duration: warmupS });
   const router = pidsOf(target.cwd, 'router/src/index.ts');
-  const patient = pidsOf(target.cwd, 'subgraphs/patient/src/index.ts');
+  const patient = [
+    ...pidsOf(target.cwd, 'subgraphs/patient/src/index.ts'),
+    ...pidsOf(target.cwd, 'subgraphs/appointment/src/index.ts'),
+  ];
   const before = { router: ticksOf(router), patient: ticksOf(patient), machine: machineBusyTicks() ?? 0 };
   const { result, latencies } = await cannon(target.url, operation, { connections, duration: durationS });
   const requests = result['2xx'];
@@ -206,6 +266,9 @@ try {
     await seed(baseline.routerUrl, {}),
     await seed(current.routerUrl, frontDesk),
   ];
+  log('booking 40 visits in each…');
+  await seedVisits(baseline.routerUrl, {}, baselineIds);
+  await seedVisits(current.routerUrl, frontDesk, currentIds);
   const targets: Target[] = [
     {
       name: 'baseline',
@@ -221,7 +284,7 @@ try {
     },
   ];
   const lines: string[] = [];
-  for (let index = 0; index < 2; index++) {
+  for (let index = 0; index < 3; index++) {
     const results: Record<Target['name'], Rep[]> = { baseline: [], current: [] };
     for (let rep = 1; rep <= reps; rep++) {
       for (const target of targets) {
@@ -231,7 +294,7 @@ try {
         const line =
           `${operation.name.padEnd(12)} ${target.name.padEnd(9)} rep ${rep}  ${measured.rps.toFixed(0).padStart(6)} RPS  ` +
           `p50 ${measured.p50.toFixed(2).padStart(7)} ms  p99 ${measured.p99.toFixed(1).padStart(7)} ms  ` +
-          `router ${measured.routerMs.toFixed(3)} ms/req  patient ${measured.patientMs.toFixed(3)} ms/req  ` +
+          `router ${measured.routerMs.toFixed(3)} ms/req  subgraphs ${measured.patientMs.toFixed(3)} ms/req  ` +
           `machine ${measured.machineMs.toFixed(2)} ms/req`;
         log(line);
         lines.push(line);
@@ -239,10 +302,10 @@ try {
     }
     const mean = (list: Rep[], key: keyof Rep) => list.reduce((sum, rep) => sum + rep[key], 0) / list.length;
     const ratio = (key: keyof Rep) => mean(results.current, key) / mean(results.baseline, key);
-    const operationName = ['patient(id)', 'search 20'][index];
+    const operationName = ['patient(id)', 'search 20', 'visits 20'][index];
     lines.push(
       `${operationName}: current/baseline RPS ${ratio('rps').toFixed(2)}× ` +
-        `(target ≥ 0.85×), router CPU/request ${ratio('routerMs').toFixed(2)}×, patient CPU/request ${ratio('patientMs').toFixed(2)}×, ` +
+        `(target ≥ 0.85×), router CPU/request ${ratio('routerMs').toFixed(2)}×, patient+appointment CPU/request ${ratio('patientMs').toFixed(2)}×, ` +
         `machine CPU/request ${ratio('machineMs').toFixed(2)}×`,
     );
   }
