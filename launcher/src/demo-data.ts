@@ -12,6 +12,7 @@ type IdentityService = RunningSubgraph<SubgraphDefinitionOf<'identity'>>;
 type PatientService = RunningSubgraph<SubgraphDefinitionOf<'patient'>>;
 type DoctorService = RunningSubgraph<SubgraphDefinitionOf<'doctor'>>;
 type AppointmentService = RunningSubgraph<SubgraphDefinitionOf<'appointment'>>;
+type BillingService = RunningSubgraph<SubgraphDefinitionOf<'billing'>>;
 
 // Synthetic people only: names from short lists, dates from a seeded generator. No real patient data.
 const givenNames = [
@@ -218,6 +219,38 @@ async function loadDemoHistory(
   return completed;
 }
 
+/**
+ * Pays some of the invoices billing issued for last week's visits (it hears of them from the events):
+ * every third in full by card, every third half in cash, the rest left open.
+ */
+async function loadDemoPayments(billing: BillingService, visitIds: string[]): Promise<number> {
+  let invoices: Awaited<ReturnType<BillingService['domain']['invoicesByAppointments']>> = [];
+  await waitUntil(
+    'billing to invoice the demo visits',
+    async () => {
+      invoices = await billing.domain.invoicesByAppointments(visitIds);
+      return invoices.length >= visitIds.length;
+    },
+    { timeoutMs: 15_000, intervalMs: 50 },
+  );
+  let paid = 0;
+  for (const [index, invoice] of invoices.entries()) {
+    if (index % 3 === 2) continue;
+    const full = index % 3 === 0;
+    await billing.domain.pay({
+      invoiceId: invoice.id,
+      amount: {
+        amount: full ? invoice.total.amount : Math.floor(invoice.total.amount / 2),
+        currency: invoice.total.currency,
+      },
+      method: full ? 'CARD' : 'CASH',
+      idempotencyKey: `demo-payment-${invoice.number}`,
+    });
+    paid++;
+  }
+  return paid;
+}
+
 async function bookPatiently(
   appointment: AppointmentService,
   input: Parameters<AppointmentService['domain']['book']>[0],
@@ -305,7 +338,9 @@ export async function loadDemoUsers(
 
 export interface DemoData {
   /** What was loaded this time; undefined when the clinic was there already (a restart). */
-  clinic: { patients: number; doctors: number; appointments: number; completedVisits: number } | undefined;
+  clinic:
+    | { patients: number; doctors: number; appointments: number; completedVisits: number; payments: number }
+    | undefined;
   /** The demo logins, on every start (created once, found afterwards). */
   users: DemoUser[];
 }
@@ -316,16 +351,24 @@ export async function loadDemoData(services: {
   patient: PatientService;
   doctor: DoctorService;
   appointment: AppointmentService;
+  billing: BillingService;
 }): Promise<DemoData> {
   const existing = await services.patient.domain.search({}, 1, undefined);
   if ((await existing.totalCount()) > 0) return { clinic: undefined, users: await loadDemoUsers(services) };
   const patientIds = await loadDemoPatients(services.patient);
   const doctorIds = await loadDemoDoctors(services.doctor);
   const appointments = await loadDemoAppointments(services.appointment, doctorIds, patientIds);
-  const completedVisits = (await loadDemoHistory(services.appointment, doctorIds, patientIds)).length;
+  const visits = await loadDemoHistory(services.appointment, doctorIds, patientIds);
+  const payments = await loadDemoPayments(services.billing, visits);
   const users = await loadDemoUsers(services, { patientId: patientIds[0], doctorId: doctorIds[0] });
   return {
-    clinic: { patients: patientIds.length, doctors: doctorIds.length, appointments, completedVisits },
+    clinic: {
+      patients: patientIds.length,
+      doctors: doctorIds.length,
+      appointments,
+      completedVisits: visits.length,
+      payments,
+    },
     users,
   };
 }

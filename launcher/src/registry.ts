@@ -4,6 +4,7 @@
  * and docker-compose.yml. Adding a subgraph: its own folder, an entry here, and its compose service.
  */
 import type { AppointmentSubgraph } from '@hsg/appointment';
+import type { BillingSubgraph } from '@hsg/billing';
 import type { DoctorSubgraph } from '@hsg/doctor';
 import type { IdentitySubgraph } from '@hsg/identity';
 import type { AnySubgraph } from '@hsg/kit/runtime';
@@ -62,6 +63,7 @@ export const subgraphs: {
   patient: SubgraphPart<PatientSubgraph>;
   doctor: SubgraphPart<DoctorSubgraph>;
   appointment: SubgraphPart<AppointmentSubgraph>;
+  billing: SubgraphPart<BillingSubgraph>;
 } = {
   identity: subgraph(
     'identity',
@@ -77,6 +79,7 @@ export const subgraphs: {
     'postgres',
     async () => (await import('@hsg/appointment')).appointmentSubgraph,
   ),
+  billing: subgraph('billing', 4105, 'postgres', async () => (await import('@hsg/billing')).billingSubgraph),
 };
 
 export type SubgraphName = keyof typeof subgraphs;

@@ -50,8 +50,9 @@ const doctorOf = byId(clinic.doctors.map((row) => ({ ...row, name: name(row) }))
 const appointmentOf = byId(clinic.appointments);
 
 const resolvers = {
-  // Identity is part of the graph too; nothing here asks it anything, but /ready probes it.
+  // Identity and billing are part of the graph too; nothing here asks them anything, but /ready probes them.
   identity: {},
+  billing: {},
   patient: {
     Query: {
       patient: (_: unknown, args: Row) => patientOf(args),
@@ -87,7 +88,7 @@ const resolvers = {
 
 export type ClinicSubgraphs = Record<keyof typeof resolvers, TestSubgraph>;
 
-/** identity, patient, doctor and appointment, each on a free port with its own schema.graphql. */
+/** identity, patient, doctor, appointment and billing, each on a free port with its own schema.graphql. */
 export async function startClinicSubgraphs(): Promise<ClinicSubgraphs> {
   const serve = async (subgraph: keyof typeof resolvers) => {
     const sdl = await readFile(
@@ -96,11 +97,12 @@ export async function startClinicSubgraphs(): Promise<ClinicSubgraphs> {
     );
     return serveSubgraph(subgraph, sdl, resolvers[subgraph]);
   };
-  const [identity, patient, doctor, appointment] = await Promise.all([
+  const [identity, patient, doctor, appointment, billing] = await Promise.all([
     serve('identity'),
     serve('patient'),
     serve('doctor'),
     serve('appointment'),
+    serve('billing'),
   ]);
-  return { identity, patient, doctor, appointment };
+  return { identity, patient, doctor, appointment, billing };
 }

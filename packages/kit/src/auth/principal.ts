@@ -35,7 +35,9 @@ export interface AccessTokenClaims {
 
 /**
  * Coarse permissions by role, for `@requiresScopes`. Row-level rules (a PATIENT's own record, a
- * CLINICIAN's own patients) are policies of the subgraph that owns the data, on top of these.
+ * CLINICIAN's own patients) are policies of the subgraph that owns the data, on top of these. Billing:
+ * `billing:status` reads invoice status and amounts, `billing:read` the rest (lines, payments, PDFs),
+ * `billing:pay` takes payments, `billing:void` voids.
  */
 const scopesByRole: Record<Role, readonly string[]> = {
   ADMIN: ['users:manage', 'audit:read', 'doctors:read'],
@@ -46,10 +48,20 @@ const scopesByRole: Record<Role, readonly string[]> = {
     'doctors:write',
     'appointments:read',
     'appointments:write',
+    'billing:status',
+    'billing:pay',
   ],
   CLINICIAN: ['patients:read', 'doctors:read', 'appointments:read', 'appointments:complete'],
-  BILLING: ['doctors:read'],
-  PATIENT: ['patients:read', 'doctors:read', 'appointments:read', 'appointments:write'],
+  BILLING: ['doctors:read', 'billing:read', 'billing:status', 'billing:pay', 'billing:void'],
+  PATIENT: [
+    'patients:read',
+    'doctors:read',
+    'appointments:read',
+    'appointments:write',
+    'billing:read',
+    'billing:status',
+    'billing:pay',
+  ],
   INTEGRATION: ['patients:lookup'],
 };
 

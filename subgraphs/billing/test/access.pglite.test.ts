@@ -1,0 +1,4 @@
+import { embeddedLogBackend } from '@hsg/testing';
+import { describeBillingAccess } from './access-suite.ts';
+
+describeBillingAccess(embeddedLogBackend);

@@ -1,0 +1,4 @@
+import { kafkaBackend } from '@hsg/testing';
+import { describeBillingAccess } from './access-suite.ts';
+
+describeBillingAccess(kafkaBackend);

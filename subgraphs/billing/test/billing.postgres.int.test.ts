@@ -1,0 +1,4 @@
+import { kafkaBackend } from '@hsg/testing';
+import { describeBillingApi } from './billing-api.ts';
+
+describeBillingApi(kafkaBackend);
