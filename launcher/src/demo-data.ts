@@ -186,7 +186,8 @@ async function loadDemoHistory(
         const start = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), hour));
         const visit = {
           id: randomUUID(),
-          patientId: pick(patientIds),
+          // The demo PATIENT user is the first demo patient: their first visit is among these.
+          patientId: completed.length === 0 ? (patientIds[0] as string) : pick(patientIds),
           doctorId,
           start,
           end: new Date(start.getTime() + 30 * 60_000),
