@@ -21,7 +21,7 @@ import { DateTime } from 'luxon';
  * A–X, B–Y and A–Y, set up through the router by a front desk.
  */
 
-export type SubgraphName = 'identity' | 'patient' | 'doctor' | 'appointment';
+export type SubgraphName = 'identity' | 'patient' | 'doctor' | 'appointment' | 'billing';
 
 /** What `embeddedSystem()` gives a test (router URL, users, stop), and the subgraphs' doors. */
 export interface MatrixSystem {
@@ -48,7 +48,7 @@ export async function startMatrixSystem(): Promise<MatrixSystem> {
     logger: silentLogger(),
     admin: testAdmin,
   });
-  const { identity, patient, doctor, appointment } = system.subgraphs;
+  const { identity, patient, doctor, appointment, billing } = system.subgraphs;
   return {
     routerUrl: system.routerUrl,
     as: sessions(system.routerUrl),
@@ -57,6 +57,7 @@ export async function startMatrixSystem(): Promise<MatrixSystem> {
       patient: patient.url,
       doctor: doctor.url,
       appointment: appointment.url,
+      billing: billing.url,
     },
     async activeSigningKey() {
       const key = await identity.store.activeKey();
@@ -339,4 +340,84 @@ export function linksOf(role: Role, clinic: Pick<Clinic, 'A' | 'X'>): Links {
   if (role === 'CLINICIAN') return { doctorId: clinic.X.id };
   if (role === 'PATIENT') return { patientId: clinic.A.id };
   return {};
+}
+
+/** An invoice billing issued for a completed visit, as billing staff see it. */
+export interface Invoice {
+  label: string;
+  id: string;
+  number: string;
+  patientId: string;
+  visit: Visit;
+  account: { id: string; accountNumber: string };
+  issuedAt: string;
+  dueDate: string;
+}
+
+/** Completes visits that have begun (or wait until they have), each as the CLINICIAN of its doctor. */
+export async function completeVisits(system: MatrixSystem, visits: Visit[]): Promise<void> {
+  const latest = Math.max(...visits.map((visit) => Date.parse(visit.start)));
+  await waitFor(() => Date.now() > latest + 100, 10_000);
+  await Promise.all(
+    visits.map(async (visit) => {
+      const response = await graphqlRequest(
+        system.routerUrl,
+        'mutation ($id: ID!) { completeAppointment(id: $id) { id } }',
+        { id: visit.id },
+        await system.as('CLINICIAN', { doctorId: visit.doctorId }),
+      );
+      dataOf(response, 'completeAppointment');
+    }),
+  );
+}
+
+const INVOICED = `{ invoices(first: 100) { edges { node {
+  id number issuedAt dueDate patient { id } appointment { id } account { id accountNumber } } } } }`;
+
+interface InvoicedNode extends Omit<Invoice, 'label' | 'visit' | 'patientId'> {
+  patient: { id: string };
+  appointment: { id: string } | null;
+}
+
+/**
+ * Visits of these pairs a moment ahead (a booking may not start in the past), five minutes long, booked
+ * at once: so no two pairs may share a patient or a doctor (overlaps are refused).
+ */
+export function bookSoon(clinic: Clinic, pairs: Array<[Patient, Doctor]>): Promise<Visit[]> {
+  return Promise.all(
+    pairs.map(async ([patient, doctor]): Promise<Visit> => {
+      // A party registered a moment ago is UNAVAILABLE until appointment has it: a fresh start each try.
+      const response = await retryUnavailable(
+        () =>
+          clinic.frontDesk(BOOK, {
+            input: {
+              patientId: patient.id,
+              doctorId: doctor.id,
+              start: new Date(Date.now() + 1_500).toISOString(),
+              durationMinutes: 5,
+            },
+          }),
+        { attempts: 150, delayMs: 100 },
+      );
+      const booked = dataOf<{ id: string; start: string }>(response, 'bookAppointment');
+      const label = `${patient.label}–${doctor.label}`;
+      return { label, id: booked.id, patientId: patient.id, doctorId: doctor.id, start: booked.start };
+    }),
+  );
+}
+
+/** The invoices billing issues for these completed visits (from the completions' events), once it has. */
+export async function invoicesOf(system: MatrixSystem, visits: Visit[]): Promise<Invoice[]> {
+  const billing = await system.as('BILLING');
+  const found = new Map<string, InvoicedNode>();
+  await waitFor(async () => {
+    const response = await graphqlRequest(system.routerUrl, INVOICED, {}, billing);
+    const page = dataOf<{ edges: Array<{ node: InvoicedNode }> }>(response, 'invoices');
+    for (const { node } of page.edges) if (node.appointment) found.set(node.appointment.id, node);
+    return visits.every((visit) => found.has(visit.id));
+  }, 30_000);
+  return visits.map((visit) => {
+    const { patient, appointment: _, ...node } = found.get(visit.id) as InvoicedNode;
+    return { ...node, label: `${visit.label}’s invoice`, patientId: patient.id, visit };
+  });
 }

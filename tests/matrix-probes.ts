@@ -59,6 +59,11 @@ export const adr = {
   changeAppointments: row('–', '✓', '–', '–', 'own', '–'), // book, reschedule, cancel
   completeAppointment: row('–', '–', 'own', '–', '–', '–'),
   identity: row('✓', '–', '–', '–', '–', '–'), // users, signing keys
+  // invoice(ByNumber), invoices, Patient.billingAccount/invoices, Appointment.invoice: status and amounts
+  readInvoices: row('–', '✓', '–', '✓', 'own', '–'),
+  invoiceDetails: row('–', '–', '–', '✓', 'own', '–'), // lines, payments, voidReason, pdfUrl, PDF, …
+  payInvoice: row('–', '✓', '–', '✓', 'own', '–'),
+  voidInvoice: row('–', '–', '–', '✓', '–', '–'),
 };
 
 /** A field returning another subgraph's entity needs both rules: the parent's and the entity's. */
@@ -106,8 +111,8 @@ export interface Probe {
   /** Another user of the same role (a PATIENT linked to a fresh record). */
   links?: Links;
   expected: Answer;
-  /** More about an allowed answer than equality says. */
-  check?(response: GraphQLResponse): void;
+  /** More about an allowed answer than equality says (or what an allowed mutation changed). */
+  check?(response: GraphQLResponse): void | Promise<void>;
   /** After a refused mutation: it changed nothing. */
   unchanged?(): Promise<void>;
 }
@@ -135,7 +140,7 @@ async function run(caller: Caller, probe: Probe): Promise<void> {
   expect({ what, ...answerOf(body) }).toEqual({ what, ...probe.expected });
   if (probe.expected.errors.length === 0) {
     expect({ what, status }).toEqual({ what, status: 200 });
-    probe.check?.(body);
+    await probe.check?.(body);
   } else await probe.unchanged?.();
 }
 

@@ -54,13 +54,22 @@ export function createResolvers(domain: BillingDomain): GraphQLResolverMap<Billi
         ),
     },
     Mutation: {
-      payInvoice: (_: unknown, { input }: { input: PaymentRequest }, context: BillingContext) =>
-        domain.pay(input, context),
-      voidInvoice: (
+      // A change makes what the request's loaders read before it stale (a PATIENT's payInvoice policy
+      // loads the invoice first): the answer reads the invoice again.
+      payInvoice: async (_: unknown, { input }: { input: PaymentRequest }, context: BillingContext) => {
+        const payment = await domain.pay(input, context);
+        context.loaders.invoice.clear(payment.invoiceId);
+        return payment;
+      },
+      voidInvoice: async (
         _: unknown,
         args: { id: string; expectedVersion: number; reason: string },
         context: BillingContext,
-      ) => domain.void(args.id, args.expectedVersion, args.reason, context),
+      ) => {
+        const invoice = await domain.void(args.id, args.expectedVersion, args.reason, context);
+        context.loaders.invoice.clear(invoice.id).prime(invoice.id, invoice);
+        return invoice;
+      },
     },
     BillingAccount: {
       __resolveReference: ({ id }: Parent, { loaders }: BillingContext) => loaders.account.load(id),

@@ -147,9 +147,18 @@ export function describeBillingAccess(makeBackend: () => EventBackend): void {
         expect(errorCode(ofPatient) ?? 'allowed').toBe(byId[role][1]);
 
         for (const [index, invoiceId] of invoices.entries()) {
+          const before = (
+            await h.as(
+              caller('BILLING'),
+              'query ($id: ID!) { invoice(id: $id) { paid { amount } version } }',
+              {
+                id: invoiceId,
+              },
+            )
+          ).data?.invoice as { paid: { amount: number }; version: number };
           const paid = await h.as(
             who,
-            'mutation ($input: PayInvoiceInput!) { payInvoice(input: $input) { id amount { amount } } }',
+            'mutation ($input: PayInvoiceInput!) { payInvoice(input: $input) { id amount { amount } invoice { paid { amount } version } } }',
             {
               input: {
                 invoiceId,
@@ -160,6 +169,12 @@ export function describeBillingAccess(makeBackend: () => EventBackend): void {
             },
           );
           expect(outcome(paid, 'payInvoice')).toBe(pays[role][index]);
+          // The answer's invoice is as the payment left it (the policy's earlier read is not reused).
+          if (pays[role][index] === 'allowed')
+            expect((paid.data?.payInvoice as { invoice: unknown } | undefined)?.invoice).toEqual({
+              paid: { amount: before.paid.amount + 1 },
+              version: before.version + 1,
+            });
         }
         const extra = await h.completed(two);
         const voided = await h.as(
