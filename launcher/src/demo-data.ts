@@ -13,6 +13,7 @@ type PatientService = RunningSubgraph<SubgraphDefinitionOf<'patient'>>;
 type DoctorService = RunningSubgraph<SubgraphDefinitionOf<'doctor'>>;
 type AppointmentService = RunningSubgraph<SubgraphDefinitionOf<'appointment'>>;
 type BillingService = RunningSubgraph<SubgraphDefinitionOf<'billing'>>;
+type ObservationService = RunningSubgraph<SubgraphDefinitionOf<'observation'>>;
 
 // Synthetic people only: names from short lists, dates from a seeded generator. No real patient data.
 const givenNames = [
@@ -252,6 +253,99 @@ async function loadDemoPayments(billing: BillingService, visitIds: string[]): Pr
   return paid;
 }
 
+const loinc = 'http://loinc.org';
+/** A small basic panel: LOINC code, name, unit, normal range; `high` is the value flagged H. */
+const demoTests = [
+  { code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma', unit: 'mg/dL', low: 70, high: 99 },
+  { code: '718-7', display: 'Hemoglobin [Mass/volume] in Blood', unit: 'g/dL', low: 12, high: 17.5 },
+  {
+    code: '2823-3',
+    display: 'Potassium [Moles/volume] in Serum or Plasma',
+    unit: 'mmol/L',
+    low: 3.5,
+    high: 5.1,
+  },
+];
+
+/**
+ * Lab results as the lab would send them (one batch per patient, through the domain, so events flow):
+ * the first 12 demo patients get the panel, every third value high (H), the fifth patient's potassium
+ * critical (HH), and the first patient's glucose corrected by a second batch.
+ */
+async function loadDemoResults(observation: ObservationService, patientIds: string[]): Promise<number> {
+  const next = random(20261125);
+  let results = 0;
+  for (const [index, patientId] of patientIds.slice(0, 12).entries()) {
+    const source = {
+      sendingFacility: 'DEMO-LAB',
+      messageId: `DEMO-${String(index + 1).padStart(4, '0')}`,
+      placerOrder: `ORD-${String(index + 1).padStart(4, '0')}`,
+      fillerOrder: null,
+    };
+    const batch = demoTests.map((test, position) => {
+      const flag = index === 4 && position === 2 ? 'HH' : (index + position) % 3 === 0 ? 'H' : 'N';
+      const normal = test.low + next() * (test.high - test.low);
+      const value = flag === 'HH' ? 7.2 : flag === 'H' ? test.high * 1.2 : normal;
+      return {
+        code: { system: loinc, code: test.code, display: test.display },
+        status: 'FINAL' as const,
+        category: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/observation-category',
+            code: 'laboratory',
+            display: 'Laboratory',
+          },
+        ],
+        effective: new Date(Date.now() - (index + 1) * 3_600_000),
+        valueQuantity: {
+          value: Math.round(value * 10) / 10,
+          unit: test.unit,
+          system: 'http://unitsofmeasure.org',
+          code: test.unit,
+        },
+        interpretation: [flag],
+        referenceRange: [
+          { low: { value: test.low, unit: test.unit }, high: { value: test.high, unit: test.unit } },
+        ],
+      };
+    });
+    await waitForPatient(() => observation.domain.record({ patientId, source, results: batch }));
+    results += batch.length;
+    if (index === 0) {
+      // The lab corrects the first glucose: same order and code, status CORRECTED.
+      const [glucose] = batch;
+      if (glucose)
+        await observation.domain.record({
+          patientId,
+          source: { ...source, messageId: 'DEMO-0001-C' },
+          results: [
+            {
+              ...glucose,
+              status: 'CORRECTED',
+              valueQuantity: { ...glucose.valueQuantity, value: 88 },
+              interpretation: ['N'],
+              note: 'Corrected: sample re-run',
+            },
+          ],
+        });
+    }
+  }
+  return results;
+}
+
+/** Retries while the observation subgraph's projection has not heard of the patient yet (UNAVAILABLE). */
+async function waitForPatient<T>(record: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await record();
+    } catch (error) {
+      const code = error instanceof AppError ? error.code : undefined;
+      if (code !== 'UNAVAILABLE' || attempt === 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 async function bookPatiently(
   appointment: AppointmentService,
   input: Parameters<AppointmentService['domain']['book']>[0],
@@ -340,7 +434,14 @@ export async function loadDemoUsers(
 export interface DemoData {
   /** What was loaded this time; undefined when the clinic was there already (a restart). */
   clinic:
-    | { patients: number; doctors: number; appointments: number; completedVisits: number; payments: number }
+    | {
+        patients: number;
+        doctors: number;
+        appointments: number;
+        completedVisits: number;
+        payments: number;
+        labResults: number;
+      }
     | undefined;
   /** The demo logins, on every start (created once, found afterwards). */
   users: DemoUser[];
@@ -353,6 +454,7 @@ export async function loadDemoData(services: {
   doctor: DoctorService;
   appointment: AppointmentService;
   billing: BillingService;
+  observation: ObservationService;
 }): Promise<DemoData> {
   const existing = await services.patient.domain.search({}, 1, undefined);
   if ((await existing.totalCount()) > 0) return { clinic: undefined, users: await loadDemoUsers(services) };
@@ -361,6 +463,7 @@ export async function loadDemoData(services: {
   const appointments = await loadDemoAppointments(services.appointment, doctorIds, patientIds);
   const visits = await loadDemoHistory(services.appointment, doctorIds, patientIds);
   const payments = await loadDemoPayments(services.billing, visits);
+  const labResults = await loadDemoResults(services.observation, patientIds);
   const users = await loadDemoUsers(services, { patientId: patientIds[0], doctorId: doctorIds[0] });
   return {
     clinic: {
@@ -369,6 +472,7 @@ export async function loadDemoData(services: {
       appointments,
       completedVisits: visits.length,
       payments,
+      labResults,
     },
     users,
   };

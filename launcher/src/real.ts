@@ -49,7 +49,7 @@ function storeEnv(store: PartStore, schemaPrefix: string): Record<string, string
     case 'mysql':
       return { DATABASE_URL: infra.MYSQL_URL, DATABASE_NAME: namespace };
     case 'mongo':
-      return { MONGO_URL: infra.MONGO_URL, MONGO_DATABASE: namespace };
+      return { DATABASE_URL: infra.MONGO_URL, DATABASE_NAME: namespace };
   }
 }
 
@@ -138,6 +138,10 @@ export async function dropRealModeStores(schemaPrefix: string): Promise<void> {
   const mysql = await createConnection(infraEnv().MYSQL_URL);
   for (const database of named('mysql')) await mysql.query(`drop database if exists \`${database}\``);
   await mysql.end();
+  if (named('mongo').length > 0) {
+    const { dropMongoAnalyticsDatabase } = await import('@hsg/analytics');
+    for (const database of named('mongo')) await dropMongoAnalyticsDatabase(infraEnv().MONGO_URL, database);
+  }
   await deleteKafkaTopics(infraEnv().KAFKA_BROKERS.split(','), topicPrefixOf(schemaPrefix));
 }
 

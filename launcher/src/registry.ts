@@ -3,11 +3,13 @@
  * `npm run compose` (which writes supergraph.yaml) read this; a test checks it against supergraph.yaml
  * and docker-compose.yml. Adding a subgraph: its own folder, an entry here, and its compose service.
  */
+import type { AnalyticsSubgraph } from '@hsg/analytics';
 import type { AppointmentSubgraph } from '@hsg/appointment';
 import type { BillingSubgraph } from '@hsg/billing';
 import type { DoctorSubgraph } from '@hsg/doctor';
 import type { IdentitySubgraph } from '@hsg/identity';
 import type { AnySubgraph } from '@hsg/kit/runtime';
+import type { ObservationSubgraph } from '@hsg/observation';
 import type { PatientSubgraph } from '@hsg/patient';
 
 export type PartKind = 'subgraph' | 'router' | 'worker' | 'bridge';
@@ -40,7 +42,7 @@ export interface SubgraphPart<Definition extends AnySubgraph = AnySubgraph> exte
 function subgraph<Definition extends AnySubgraph>(
   name: string,
   port: number,
-  store: 'postgres' | 'mysql',
+  store: StoreKind,
   load: () => Promise<Definition>,
 ): SubgraphPart<Definition> {
   return {
@@ -64,6 +66,8 @@ export const subgraphs: {
   doctor: SubgraphPart<DoctorSubgraph>;
   appointment: SubgraphPart<AppointmentSubgraph>;
   billing: SubgraphPart<BillingSubgraph>;
+  observation: SubgraphPart<ObservationSubgraph>;
+  analytics: SubgraphPart<AnalyticsSubgraph>;
 } = {
   identity: subgraph(
     'identity',
@@ -80,6 +84,19 @@ export const subgraphs: {
     async () => (await import('@hsg/appointment')).appointmentSubgraph,
   ),
   billing: subgraph('billing', 4105, 'postgres', async () => (await import('@hsg/billing')).billingSubgraph),
+  observation: subgraph(
+    'observation',
+    4106,
+    'postgres',
+    async () => (await import('@hsg/observation')).observationSubgraph,
+  ),
+  // Embedded mode keeps its read model in memory, refilled from the embedded log (ADR 0021).
+  analytics: subgraph(
+    'analytics',
+    4107,
+    'mongo',
+    async () => (await import('@hsg/analytics')).analyticsSubgraph,
+  ),
 };
 
 export type SubgraphName = keyof typeof subgraphs;

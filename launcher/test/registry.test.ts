@@ -67,7 +67,7 @@ describe('the registry of parts', () => {
       expect(service?.command).toEqual(['node', part.main]);
       expect(service?.environment?.PORT).toBe(String(part.port));
       for (const store of part.stores) {
-        const variable = { postgres: 'DATABASE_SCHEMA', mysql: 'DATABASE_NAME', mongo: 'MONGO_DATABASE' }[
+        const variable = { postgres: 'DATABASE_SCHEMA', mysql: 'DATABASE_NAME', mongo: 'DATABASE_NAME' }[
           store.kind
         ];
         expect(service?.environment?.[variable]).toBe(store.namespace);

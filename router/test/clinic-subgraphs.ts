@@ -50,9 +50,11 @@ const doctorOf = byId(clinic.doctors.map((row) => ({ ...row, name: name(row) }))
 const appointmentOf = byId(clinic.appointments);
 
 const resolvers = {
-  // Identity and billing are part of the graph too; nothing here asks them anything, but /ready probes them.
+  // The other subgraphs are part of the graph too; nothing here asks them anything, but /ready probes them.
   identity: {},
   billing: {},
+  observation: {},
+  analytics: {},
   patient: {
     Query: {
       patient: (_: unknown, args: Row) => patientOf(args),
@@ -88,7 +90,7 @@ const resolvers = {
 
 export type ClinicSubgraphs = Record<keyof typeof resolvers, TestSubgraph>;
 
-/** identity, patient, doctor, appointment and billing, each on a free port with its own schema.graphql. */
+/** Every subgraph of the supergraph, each on a free port with its own schema.graphql. */
 export async function startClinicSubgraphs(): Promise<ClinicSubgraphs> {
   const serve = async (subgraph: keyof typeof resolvers) => {
     const sdl = await readFile(
@@ -97,12 +99,7 @@ export async function startClinicSubgraphs(): Promise<ClinicSubgraphs> {
     );
     return serveSubgraph(subgraph, sdl, resolvers[subgraph]);
   };
-  const [identity, patient, doctor, appointment, billing] = await Promise.all([
-    serve('identity'),
-    serve('patient'),
-    serve('doctor'),
-    serve('appointment'),
-    serve('billing'),
-  ]);
-  return { identity, patient, doctor, appointment, billing };
+  const names = Object.keys(resolvers) as Array<keyof typeof resolvers>;
+  const served = await Promise.all(names.map(serve));
+  return Object.fromEntries(names.map((name, index) => [name, served[index]])) as ClinicSubgraphs;
 }

@@ -159,7 +159,15 @@ describe('router while a subgraph is down', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       status: 'ready',
-      subgraphs: { identity: 'up', patient: 'up', doctor: 'up', appointment: 'up', billing: 'up' },
+      subgraphs: {
+        identity: 'up',
+        patient: 'up',
+        doctor: 'up',
+        appointment: 'up',
+        billing: 'up',
+        observation: 'up',
+        analytics: 'up',
+      },
     });
   });
 
@@ -169,7 +177,15 @@ describe('router while a subgraph is down', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       status: 'degraded',
-      subgraphs: { identity: 'up', patient: 'up', doctor: 'down', appointment: 'up', billing: 'up' },
+      subgraphs: {
+        identity: 'up',
+        patient: 'up',
+        doctor: 'down',
+        appointment: 'up',
+        billing: 'up',
+        observation: 'up',
+        analytics: 'up',
+      },
     });
     // What it is ready for: an operation that needs only the subgraphs that are up.
     const { body } = await graphqlPost(`${base}/graphql`, '{ patients { totalCount } }');
@@ -177,12 +193,20 @@ describe('router while a subgraph is down', () => {
   });
 
   it('answers /ready with 503 not ready when no subgraph answers', async () => {
-    await stop('identity', 'patient', 'doctor', 'appointment', 'billing');
+    await stop('identity', 'patient', 'doctor', 'appointment', 'billing', 'observation', 'analytics');
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({
       status: 'not ready',
-      subgraphs: { identity: 'down', patient: 'down', doctor: 'down', appointment: 'down', billing: 'down' },
+      subgraphs: {
+        identity: 'down',
+        patient: 'down',
+        doctor: 'down',
+        appointment: 'down',
+        billing: 'down',
+        observation: 'down',
+        analytics: 'down',
+      },
     });
   });
 });

@@ -37,10 +37,13 @@ export interface AccessTokenClaims {
  * Coarse permissions by role, for `@requiresScopes`. Row-level rules (a PATIENT's own record, a
  * CLINICIAN's own patients) are policies of the subgraph that owns the data, on top of these. Billing:
  * `billing:status` reads invoice status and amounts, `billing:read` the rest (lines, payments, PDFs),
- * `billing:pay` takes payments, `billing:void` voids.
+ * `billing:pay` takes payments, `billing:void` voids. Observations: `observations:read` reads lab results
+ * (narrowed by policies), `observations:record` records a lab's batches, `observations:correct` corrects
+ * or retracts a result. Analytics: `analytics:read` reads the dashboard's counts and doctor stats,
+ * `analytics:revenue` its revenue numbers (and the dashboard for them).
  */
 const scopesByRole: Record<Role, readonly string[]> = {
-  ADMIN: ['users:manage', 'audit:read', 'doctors:read'],
+  ADMIN: ['users:manage', 'audit:read', 'doctors:read', 'analytics:read', 'analytics:revenue'],
   FRONT_DESK: [
     'patients:read',
     'patients:write',
@@ -51,8 +54,23 @@ const scopesByRole: Record<Role, readonly string[]> = {
     'billing:status',
     'billing:pay',
   ],
-  CLINICIAN: ['patients:read', 'doctors:read', 'appointments:read', 'appointments:complete'],
-  BILLING: ['doctors:read', 'billing:read', 'billing:status', 'billing:pay', 'billing:void'],
+  CLINICIAN: [
+    'patients:read',
+    'doctors:read',
+    'appointments:read',
+    'appointments:complete',
+    'observations:read',
+    'observations:correct',
+    'analytics:read',
+  ],
+  BILLING: [
+    'doctors:read',
+    'billing:read',
+    'billing:status',
+    'billing:pay',
+    'billing:void',
+    'analytics:revenue',
+  ],
   PATIENT: [
     'patients:read',
     'doctors:read',
@@ -61,8 +79,9 @@ const scopesByRole: Record<Role, readonly string[]> = {
     'billing:read',
     'billing:status',
     'billing:pay',
+    'observations:read',
   ],
-  INTEGRATION: ['patients:lookup'],
+  INTEGRATION: ['patients:lookup', 'observations:record', 'observations:correct'],
 };
 
 export const scopesOf = (role: Role): ReadonlySet<string> => new Set(scopesByRole[role]);

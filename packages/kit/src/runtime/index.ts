@@ -12,8 +12,12 @@ export { assertCleanInput, defaultInputLimits, type InputLimits, withStrictInput
 export {
   type AnySubgraph,
   type ApiDeps,
+  type DocumentStoreTarget,
   defineSubgraph,
+  type MongoSubgraphDefinition,
+  type OpenedStore,
   type RunningSubgraph,
+  type SqlSubgraphDefinition,
   type StartSubgraphOptions,
   type SubgraphApi,
   type SubgraphDefinition,

@@ -4,7 +4,12 @@ import { createKafkaTransport } from '../events/kafka.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { onShutdown } from '../shutdown.ts';
 import { createMysqlDatabase, createPgDatabase, type SqlDatabase } from '../sql/index.ts';
-import { type AnySubgraph, type RunningSubgraph, startSubgraph } from './subgraph.ts';
+import {
+  type AnySubgraph,
+  type RunningSubgraph,
+  type StartSubgraphOptions,
+  startSubgraph,
+} from './subgraph.ts';
 
 /** The variables every subgraph process reads; its store decides how its database is named. */
 export function subgraphEnvSchema(definition: Pick<AnySubgraph, 'name' | 'port' | 'store'>) {
@@ -19,6 +24,14 @@ export function subgraphEnvSchema(definition: Pick<AnySubgraph, 'name' | 'port' 
     /** The identity subgraph's JWKS, whose keys sign every access token (http://…/.well-known/jwks.json). */
     JWKS_URL: envFields.httpUrl(),
   };
+  if (definition.store === 'mongo')
+    return z.object({
+      ...common,
+      /** The MongoDB server, e.g. mongodb://127.0.0.1:57017. */
+      DATABASE_URL: envFields.mongoUrl(),
+      /** The database holding this service's collections. */
+      DATABASE_NAME: envFields.sqlNamespace(definition.name),
+    });
   return definition.store === 'mysql'
     ? z.object({
         ...common,
@@ -42,7 +55,7 @@ export interface SubgraphProcessEnv<Settings> {
   DRAIN_DELAY_MS: number;
   JWKS_URL: string;
   DATABASE_URL: string;
-  /** DATABASE_SCHEMA (Postgres) or DATABASE_NAME (MySQL). */
+  /** DATABASE_SCHEMA (Postgres) or DATABASE_NAME (MySQL, MongoDB). */
   namespace: string;
   DATABASE_POOL_SIZE: number;
   KAFKA_BROKERS: string[];
@@ -72,15 +85,22 @@ export function parseSubgraphEnv<D extends AnySubgraph>(
   return { ...base, namespace, settings } as unknown as SubgraphProcessEnv<never>;
 }
 
-async function openDatabase(
+/** The store as the definition says: a SQL database, or (mongo) the store its `connectStore` opens. */
+async function openStore(
   definition: AnySubgraph,
   env: SubgraphProcessEnv<unknown>,
   logger: Logger,
-): Promise<SqlDatabase> {
+): Promise<{ database?: SqlDatabase; store?: unknown; close(): Promise<void> }> {
   const options = { url: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE };
-  return definition.store === 'mysql'
-    ? createMysqlDatabase({ ...options, database: env.namespace })
-    : createPgDatabase({ ...options, schema: env.namespace, logger });
+  if (definition.store === 'mongo') {
+    const opened = await definition.connectStore({ ...options, name: env.namespace, logger });
+    return { store: opened.store, close: () => opened.close() };
+  }
+  const database =
+    definition.store === 'mysql'
+      ? await createMysqlDatabase({ ...options, database: env.namespace })
+      : await createPgDatabase({ ...options, schema: env.namespace, logger });
+  return { database, close: () => database.close() };
 }
 
 /**
@@ -91,7 +111,7 @@ async function openDatabase(
 export async function runSubgraphProcess<D extends AnySubgraph>(definition: D): Promise<RunningSubgraph<D>> {
   const env = parseSubgraphEnv(definition);
   const logger = createLogger({ service: definition.name, level: env.LOG_LEVEL });
-  const database = await openDatabase(definition, env, logger);
+  const { close: closeStore, ...store } = await openStore(definition, env, logger);
   const transport = createKafkaTransport({
     brokers: env.KAFKA_BROKERS,
     topicPrefix: env.KAFKA_TOPIC_PREFIX,
@@ -100,12 +120,12 @@ export async function runSubgraphProcess<D extends AnySubgraph>(definition: D): 
   });
   const close = async () => {
     await transport.close();
-    await database.close();
+    await closeStore();
   };
   let running: RunningSubgraph<D>;
   try {
     running = await startSubgraph(definition, {
-      database,
+      ...(store as Pick<StartSubgraphOptions<D>, 'database' | 'store'>),
       transport,
       logger,
       port: env.PORT,

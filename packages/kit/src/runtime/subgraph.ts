@@ -61,23 +61,12 @@ export interface SubgraphApi<Context extends RequestContext, Exposed> {
   audit?: AuditDeclaration<NoInfer<Context>>;
 }
 
-/**
- * Everything that makes one subgraph, declared once. The kit does the wiring: migrations, the outbox
- * relay, topics, workers, the server on the chosen engine, readiness, the process and its shutdown.
- */
-export interface SubgraphDefinition<
-  Store,
-  Settings,
-  W extends Workers,
-  Context extends RequestContext,
-  Exposed,
-> {
+/** What every definition declares, whatever its store. */
+interface SubgraphParts<Store, Settings, W extends Workers, Context extends RequestContext, Exposed> {
   name: string;
   engine: EngineName;
   /** Where it listens when nothing else says (the launcher gives every part its port from the registry). */
   port: number;
-  /** Its store in real mode; embedded mode runs both on PGlite (Postgres dialect). */
-  store: 'postgres' | 'mysql';
   typeDefs: DocumentNode;
   migrations: MigrationSource[];
   /** Every topic it produces to or consumes from: created at start, so consumers can subscribe early. */
@@ -85,11 +74,69 @@ export interface SubgraphDefinition<
   /** Its own environment variables (beyond the kit's PORT, HOST, LOG_LEVEL, DATABASE_*, KAFKA_BROKERS). */
   settings: z.ZodType<Settings>;
   createStore(database: SqlDatabase): Store;
-  createWorkers?(deps: WorkerDeps<Store, Settings>): Promise<W> | W;
   createApi(deps: ApiDeps<Store, Settings, W>): SubgraphApi<Context, Exposed>;
 }
 
+/**
+ * Everything that makes one subgraph, declared once. The kit does the wiring: migrations, the outbox
+ * relay, topics, workers, the server on the chosen engine, readiness, the process and its shutdown.
+ */
+export interface SqlSubgraphDefinition<
+  Store,
+  Settings,
+  W extends Workers,
+  Context extends RequestContext,
+  Exposed,
+> extends SubgraphParts<Store, Settings, W, Context, Exposed> {
+  /** Its store in real mode; embedded mode runs both on PGlite (Postgres dialect). */
+  store: 'postgres' | 'mysql';
+  createWorkers?(deps: WorkerDeps<Store, Settings>): Promise<W> | W;
+}
+
+/** Where real mode's document store is: DATABASE_URL (mongodb://) and DATABASE_NAME. */
+export interface DocumentStoreTarget {
+  url: string;
+  /** The database holding this subgraph's collections (default: the subgraph's name). */
+  name: string;
+  maxConnections: number;
+  logger: Logger;
+}
+
+/** A store the subgraph opened itself, and how to close it (after the subgraph stopped). */
+export interface OpenedStore<Store> {
+  store: Store;
+  close(): Promise<void>;
+}
+
+/**
+ * A subgraph on MongoDB in real mode (a read model that produces no events). Real mode opens its store
+ * with `connectStore` and has no SQL database: nothing is migrated and there is no outbox. Given a SQL
+ * database (embedded mode, where every subgraph gets a PGlite schema), it runs `createStore` on that.
+ * Either way its workers are built from the store alone.
+ */
+export interface MongoSubgraphDefinition<
+  Store,
+  Settings,
+  W extends Workers,
+  Context extends RequestContext,
+  Exposed,
+> extends SubgraphParts<Store, Settings, W, Context, Exposed> {
+  store: 'mongo';
+  connectStore(target: DocumentStoreTarget): Promise<OpenedStore<Store>>;
+  createWorkers?(deps: Omit<WorkerDeps<Store, Settings>, 'database'>): Promise<W> | W;
+}
+
+export type SubgraphDefinition<Store, Settings, W extends Workers, Context extends RequestContext, Exposed> =
+  | SqlSubgraphDefinition<Store, Settings, W, Context, Exposed>
+  | MongoSubgraphDefinition<Store, Settings, W, Context, Exposed>;
+
 /** Declares a subgraph (an identity function that lets TypeScript infer and check the pieces together). */
+export function defineSubgraph<Store, Settings, W extends Workers, Context extends RequestContext, Exposed>(
+  definition: MongoSubgraphDefinition<Store, Settings, W, Context, Exposed>,
+): MongoSubgraphDefinition<Store, Settings, W, Context, Exposed>;
+export function defineSubgraph<Store, Settings, W extends Workers, Context extends RequestContext, Exposed>(
+  definition: SqlSubgraphDefinition<Store, Settings, W, Context, Exposed>,
+): SqlSubgraphDefinition<Store, Settings, W, Context, Exposed>;
 export function defineSubgraph<Store, Settings, W extends Workers, Context extends RequestContext, Exposed>(
   definition: SubgraphDefinition<Store, Settings, W, Context, Exposed>,
 ): SubgraphDefinition<Store, Settings, W, Context, Exposed> {
@@ -110,7 +157,10 @@ export function settingsOf<D extends AnySubgraph>(definition: D, overrides: Part
 }
 
 export interface StartSubgraphOptions<D extends AnySubgraph> {
-  database: SqlDatabase;
+  /** The SQL database (migrations, outbox, createStore). Only a mongo subgraph given `store` goes without. */
+  database?: SqlDatabase;
+  /** A store opened already (a mongo subgraph's `connectStore` in real mode), used instead of createStore. */
+  store?: StoreOf<D>;
   transport: EventTransport;
   logger: Logger;
   /** 0 = any free port. */
@@ -150,28 +200,27 @@ export async function startSubgraph<D extends AnySubgraph>(
   const { database, transport, logger, host = '127.0.0.1' } = options;
   const clock = options.clock ?? (() => new Date());
   const settings = settingsOf(definition, options.settings);
-  const relay = await migrateAndStartOutbox({
-    database,
-    transport,
-    logger,
-    migrations: definition.migrations,
-    topics: definition.topics,
-  });
+  const relay = database
+    ? await migrateAndStartOutbox({
+        database,
+        transport,
+        logger,
+        migrations: definition.migrations,
+        topics: definition.topics,
+      })
+    : await withoutOutbox(definition, options, transport);
   const started: Worker[] = [];
   const stopWorkers = async () => {
     for (const worker of started.reverse()) await worker.stop();
   };
   try {
     const created = options.instrumentStore ?? ((store: StoreOf<D>) => store);
-    const store = created(definition.createStore(database));
-    const workers = ((await definition.createWorkers?.({
-      database,
-      transport,
-      store,
-      logger,
-      clock,
-      settings,
-    })) ?? {}) as WorkersOf<D>;
+    const store = created(options.store ?? definition.createStore(database as SqlDatabase));
+    const common = { transport, store, logger, clock, settings };
+    const workers = ((definition.store === 'mongo'
+      ? await definition.createWorkers?.(common)
+      : await definition.createWorkers?.({ ...common, database: database as SqlDatabase })) ??
+      {}) as WorkersOf<D>;
     for (const worker of Object.values(workers) as Worker[]) {
       await worker.start();
       started.push(worker);
@@ -199,7 +248,7 @@ export async function startSubgraph<D extends AnySubgraph>(
             audit: {
               ...api.audit,
               subgraph: definition.name,
-              sink: outboxAuditSink(database, { event: api.audit.event }),
+              sink: outboxAuditSink(requireDatabase(database, definition), { event: api.audit.event }),
             },
           }
         : {}),
@@ -224,6 +273,36 @@ export async function startSubgraph<D extends AnySubgraph>(
     await relay.stop();
     throw error;
   }
+}
+
+/**
+ * A mongo subgraph opened by `connectStore` has no SQL database, so no outbox: it only creates its topics
+ * (so its consumers can subscribe early), and its relay has nothing to publish.
+ */
+async function withoutOutbox(
+  definition: AnySubgraph,
+  options: { store?: unknown },
+  transport: EventTransport,
+): Promise<OutboxRelay> {
+  if (definition.store !== 'mongo' || options.store === undefined)
+    throw new Error(`${definition.name}: startSubgraph needs a database (only a mongo store may go without)`);
+  await transport.ensureTopics(definition.topics.map((topic) => ({ topic })));
+  let state: ComponentState = 'ready';
+  return {
+    start: async () => {},
+    stop: async () => {
+      state = 'stopped';
+    },
+    wake: () => {},
+    state: () => state,
+    stats: () => ({ published: 0, failures: 0 }),
+  };
+}
+
+/** Auditing writes to the outbox: a subgraph without a SQL database holds no patient data to audit. */
+function requireDatabase(database: SqlDatabase | undefined, definition: AnySubgraph): SqlDatabase {
+  if (!database) throw new Error(`${definition.name} audits, which needs its SQL database's outbox`);
+  return database;
 }
 
 export interface ServeSubgraphOptions<D extends AnySubgraph> {

@@ -1,0 +1,4 @@
+import { embeddedLogBackend } from '@hsg/testing';
+import { describeObservationAccess } from './access-suite.ts';
+
+describeObservationAccess(embeddedLogBackend);
