@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { rebuildModel } from '@hsg/analytics';
 import { infraEnv } from '@hsg/infra';
 import { createLogger, silentLogger } from '@hsg/kit';
 import { type CloudEvent, createKafkaTransport } from '@hsg/kit/events';
@@ -15,8 +19,16 @@ export interface RunningSystem {
   eventsFor(topic: string, subject: string, atLeast: number): Promise<CloudEvent[]>;
   /** Every log line the system wrote so far (only with `captureLogs`; else none). */
   logs(): string[];
+  /**
+   * Drops the analytics read model and replays every topic into it (ADR 0021), resolving once caught up:
+   * embedded, in place on the running subgraph's in-memory model; real, `rebuild.ts` as a child process.
+   * Answers how many events the replay handled.
+   */
+  rebuildAnalytics(): Promise<{ handled: number }>;
   stop(): Promise<void>;
 }
+
+const rebuildScript = fileURLToPath(new URL('../subgraphs/analytics/src/rebuild.ts', import.meta.url));
 
 export interface SystemOptions {
   /** Keep every log line at this level and above (each part's LOG_LEVEL); without it, logs are dropped. */
@@ -47,6 +59,14 @@ export async function embeddedSystem(options: SystemOptions = {}): Promise<Runni
       collectEvents(system.transport, topic, subject, atLeast).then((found) =>
         found.map(({ event }) => event),
       ),
+    async rebuildAnalytics() {
+      const { handled } = await rebuildModel({
+        model: system.subgraphs.analytics.model,
+        transport: system.transport,
+        logger,
+      });
+      return { handled };
+    },
     stop: system.stop,
   };
 }
@@ -55,8 +75,9 @@ export async function embeddedSystem(options: SystemOptions = {}): Promise<Runni
 export async function realSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const schemaPrefix = `${uniqueName('e2e')}_`;
   const lines: string[] = [];
+  const ports = await freePorts();
   const system = await startRealMode({
-    ports: await freePorts(),
+    ports,
     schemaPrefix,
     quiet: true,
     admin: testAdmin,
@@ -79,6 +100,36 @@ export async function realSystem(options: SystemOptions = {}): Promise<RunningSy
     as: sessions(system.routerUrl),
     eventsFor: (topic, subject, atLeast) =>
       collectEvents(transport, topic, subject, atLeast).then((found) => found.map(({ event }) => event)),
+    async rebuildAnalytics() {
+      // Configured as startRealMode configures the analytics subgraph: this run's database and topics.
+      const { stdout } = await promisify(execFile)(process.execPath, [rebuildScript], {
+        env: {
+          ...process.env,
+          DATABASE_URL: infraEnv().MONGO_URL,
+          DATABASE_NAME: `${schemaPrefix}analytics`,
+          KAFKA_BROKERS: infraEnv().KAFKA_BROKERS,
+          KAFKA_TOPIC_PREFIX: system.topicPrefix,
+          JWKS_URL: `http://127.0.0.1:${ports.identity}/.well-known/jwks.json`,
+          LOG_LEVEL: 'info',
+        },
+        timeout: 120_000,
+      });
+      // Its log line on success says how many events it replayed (other output is skipped).
+      const parsed = (line: string): { msg?: string; handled?: number } => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return {};
+        }
+      };
+      const done = stdout
+        .split('\n')
+        .map(parsed)
+        .find((line) => line.msg === 'analytics model rebuilt');
+      if (done?.handled === undefined)
+        throw new Error(`analytics rebuild said nothing of its end: ${stdout}`);
+      return { handled: done.handled };
+    },
     async stop() {
       await transport.close();
       await system.stop();
