@@ -9,13 +9,16 @@
  *    p50, p99 over L samples (Kafka, the relay and analytics' consumer on the way).
  * 4. Rebuild: `node subgraphs/analytics/src/rebuild.ts` for the run's events (R results and the rest):
  *    its wall time, and the dashboard equal before and after.
+ * 5. The same lag as 3 in embedded mode (one process, the embedded log in PGlite instead of Kafka).
  * Needs `npm run infra -- up`. Usage:
  *   node bench/lab-results.ts [-- --results 100000 --clients 8 --samples 200 --lags 50]
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { infraEnv } from '@hsg/infra';
+import { silentLogger } from '@hsg/kit';
 import { dataOf, graphqlRequest, retryUnavailable, sessions, testAdmin, uniqueName } from '@hsg/testing';
+import { anyPorts, startEmbedded } from '../launcher/src/embedded.ts';
 import { repoRoot } from '../launcher/src/processes.ts';
 import { dropRealModeStores, freePorts, startRealMode, topicPrefixOf } from '../launcher/src/real.ts';
 import { percentile } from './stock.ts';
@@ -164,14 +167,7 @@ try {
   const received = async () =>
     dataOf<{ resultsReceived: number }>(await gql(DASHBOARD, {}, admin), 'dashboard').resultsReceived;
   while ((await received()) < messages * 10) await new Promise((resolve) => setTimeout(resolve, 500));
-  const lags: number[] = [];
-  for (let sample = 0; sample < lagSamples; sample++) {
-    const before = await received();
-    const at = performance.now();
-    await record(messages + sample);
-    while ((await received()) < before + 10) await new Promise((resolve) => setTimeout(resolve, 10));
-    lags.push(performance.now() - at);
-  }
+  const lags = await lagOf(received, (sample) => record(messages + sample));
   print(`  event → dashboard (Kafka): ${stats(lags)} over ${lagSamples} batches`);
 
   // 4. Rebuild.
@@ -202,4 +198,71 @@ try {
 } finally {
   await system.stop();
   await dropRealModeStores(prefix);
+}
+
+// 5. The embedded log.
+const embedded = await startEmbedded({
+  ports: anyPorts(),
+  demoData: false,
+  logger: silentLogger(),
+  admin: testAdmin,
+});
+try {
+  const as = sessions(embedded.routerUrl);
+  const [desk, lab, admin] = [await as('FRONT_DESK'), await as('INTEGRATION'), await as('ADMIN')];
+  const patient = dataOf<{ id: string }>(
+    await graphqlRequest(
+      embedded.routerUrl,
+      'mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }',
+      { input: { name: { given: ['E'], family: 'Bench' }, birthDate: '1970-01-01', gender: 'UNKNOWN' } },
+      desk,
+    ),
+    'registerPatient',
+  ).id;
+  const today = new Date().toISOString().slice(0, 10);
+  const received = async () =>
+    dataOf<{ resultsReceived: number }>(
+      await graphqlRequest(
+        embedded.routerUrl,
+        `{ dashboard(from: "${today}", to: "${today}") { resultsReceived } }`,
+        {},
+        admin,
+      ),
+      'dashboard',
+    ).resultsReceived;
+  const lags = await lagOf(received, async (sample) => {
+    const answer = await retryUnavailable(
+      () =>
+        graphqlRequest(
+          embedded.routerUrl,
+          'mutation ($input: RecordLabResultsInput!) { recordLabResults(input: $input) { duplicate } }',
+          {
+            input: {
+              patientId: patient,
+              source: { sendingFacility: 'BENCH-LAB', messageId: `E${sample}`, placerOrder: `E${sample}` },
+              results: batchOf(sample),
+            },
+          },
+          lab,
+        ),
+      { attempts: 100, delayMs: 100 },
+    );
+    dataOf(answer, 'recordLabResults');
+  });
+  print(`  event → dashboard (embedded log): ${stats(lags)} over ${lagSamples} batches`);
+} finally {
+  await embedded.stop();
+}
+
+/** Records a batch of 10, then asks the dashboard every 10 ms until it counts them: the time it took. */
+async function lagOf(received: () => Promise<number>, record: (sample: number) => Promise<unknown>) {
+  const lags: number[] = [];
+  for (let sample = 0; sample < lagSamples; sample++) {
+    const before = await received();
+    const at = performance.now();
+    await record(sample + 1_000_000);
+    while ((await received()) < before + 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    lags.push(performance.now() - at);
+  }
+  return lags;
 }
