@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import {
+  arrivedTooLate,
   dataOf,
   graphqlRequest,
   retryUnavailable,
@@ -141,7 +142,7 @@ async function seedInvoice(routerUrl: string, as: ReturnType<typeof sessions>): 
           durationMinutes: 5,
         },
       }),
-    { attempts: 150, delayMs: 100 },
+    { attempts: 150, delayMs: 100, also: arrivedTooLate },
   );
   const visit = dataOf<{ id: string }>(booked, 'bookAppointment').id;
   await new Promise((resolve) => setTimeout(resolve, 1_600));

@@ -1,4 +1,12 @@
-import { dataOf, errorCode, graphqlRequest, retryUnavailable, uniqueName, waitFor } from '@hsg/testing';
+import {
+  arrivedTooLate,
+  dataOf,
+  errorCode,
+  graphqlRequest,
+  retryUnavailable,
+  uniqueName,
+  waitFor,
+} from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
 import { embeddedSystem, type RunningSystem, realSystem } from './systems.ts';
@@ -95,7 +103,7 @@ describe.each([
                 durationMinutes: 5,
               },
             }),
-          { attempts: 150, delayMs: 100 },
+          { attempts: 150, delayMs: 100, also: arrivedTooLate },
         ),
         'bookAppointment',
       ).id;

@@ -2,6 +2,7 @@ import type { Role } from '@hsg/kit/auth';
 import { createTestKeys, dataOf, type GraphQLResponse, graphqlRequest } from '@hsg/testing';
 import { describe, expect, it } from '@jest/globals';
 import {
+  type Links,
   linksOf,
   type SubgraphName,
   signAccessToken,
@@ -34,10 +35,15 @@ const refusals: Record<Token, string> = {
 async function headersWith(
   token: Token | 'identity’s own key',
   role: Role = 'FRONT_DESK',
+  links: Links = {},
 ): Promise<Record<string, string>> {
   const bearer = (value: string) => ({ authorization: `Bearer ${value}` });
   const now = Math.floor(Date.now() / 1000);
-  const claims = { role };
+  const claims = {
+    role,
+    ...(links.patientId ? { pid: links.patientId } : {}),
+    ...(links.doctorId ? { did: links.doctorId } : {}),
+  };
   switch (token) {
     case 'no token':
       return {};
@@ -66,7 +72,7 @@ async function headersWith(
     }
     case 'identity’s own key': {
       // The control: signed the same way as the expired one, unexpired, for a user that exists.
-      const me = await graphqlRequest(system.routerUrl, '{ me { id } }', {}, await system.as(role));
+      const me = await graphqlRequest(system.routerUrl, '{ me { id } }', {}, await system.as(role, links));
       const subject = dataOf<{ id: string }>(me, 'me').id;
       const key = await system.activeSigningKey();
       return bearer(signAccessToken(key, claims, { issuedAt: now, expiresAt: now + 900, subject }));
@@ -84,8 +90,15 @@ export interface Door {
   unchanged?(): Promise<void>;
 }
 
-/** The subgraph's doors with every kind of refused token, then the same queries with valid ones. */
-export function describeDoors(subgraph: SubgraphName, doorsOf: () => Door[]): void {
+/**
+ * The subgraph's doors with every kind of refused token, then the same queries with valid ones: of
+ * `control`'s user (default: ADMIN for identity, else FRONT_DESK), who may read what the doors ask.
+ */
+export function describeDoors(
+  subgraph: SubgraphName,
+  doorsOf: () => Door[],
+  control?: () => { role: Role; links?: Links },
+): void {
   describe('straight to a subgraph, without the router', () => {
     const refusedCases = (Object.keys(refusals) as Token[]).map((token) => [subgraph, token] as const);
 
@@ -127,8 +140,9 @@ export function describeDoors(subgraph: SubgraphName, doorsOf: () => Door[]): vo
 
     // The same doors (their queries) answer a valid token: the refusals above are the token's.
     it.each(controls)('%s with %s: every query answers', async (subgraph, token) => {
-      const role = subgraph === 'identity' ? 'ADMIN' : 'FRONT_DESK';
-      const headers = token === 'a user’s login' ? await system.as(role) : await headersWith(token, role);
+      const { role, links = {} } = control?.() ?? { role: subgraph === 'identity' ? 'ADMIN' : 'FRONT_DESK' };
+      const headers =
+        token === 'a user’s login' ? await system.as(role, links) : await headersWith(token, role, links);
       for (const door of doorsOf().filter((candidate) => !candidate.unchanged)) {
         const response = await graphqlRequest(
           system.subgraphUrls[subgraph],

@@ -3,6 +3,7 @@ import { silentLogger } from '@hsg/kit';
 import { type AccessTokenClaims, type Role, tokenAudience, tokenIssuer } from '@hsg/kit/auth';
 import { anyPorts, startEmbedded } from '@hsg/launcher';
 import {
+  arrivedTooLate,
   dataOf,
   type GraphQLResponse,
   graphqlRequest,
@@ -21,7 +22,14 @@ import { DateTime } from 'luxon';
  * A–X, B–Y and A–Y, set up through the router by a front desk.
  */
 
-export type SubgraphName = 'identity' | 'patient' | 'doctor' | 'appointment' | 'billing';
+export type SubgraphName =
+  | 'identity'
+  | 'patient'
+  | 'doctor'
+  | 'appointment'
+  | 'billing'
+  | 'observation'
+  | 'analytics';
 
 /** What `embeddedSystem()` gives a test (router URL, users, stop), and the subgraphs' doors. */
 export interface MatrixSystem {
@@ -48,7 +56,7 @@ export async function startMatrixSystem(): Promise<MatrixSystem> {
     logger: silentLogger(),
     admin: testAdmin,
   });
-  const { identity, patient, doctor, appointment, billing } = system.subgraphs;
+  const { identity, patient, doctor, appointment, billing, observation, analytics } = system.subgraphs;
   return {
     routerUrl: system.routerUrl,
     as: sessions(system.routerUrl),
@@ -58,6 +66,8 @@ export async function startMatrixSystem(): Promise<MatrixSystem> {
       doctor: doctor.url,
       appointment: appointment.url,
       billing: billing.url,
+      observation: observation.url,
+      analytics: analytics.url,
     },
     async activeSigningKey() {
       const key = await identity.store.activeKey();
@@ -259,9 +269,11 @@ export async function setUpClinic(system: MatrixSystem): Promise<Clinic> {
   const bookAt = async (patient: Patient, doctor: Doctor, start: () => string, durationMinutes: number) => {
     const input = () => ({ patientId: patient.id, doctorId: doctor.id, start: start(), durationMinutes });
     // A patient or doctor registered a moment ago is UNAVAILABLE until the appointment subgraph has them.
+    // A start "a moment ahead" can pass while a busy machine delivers the request: a fresh one then.
     const response = await retryUnavailable(() => frontDesk(BOOK, { input: input() }), {
       attempts: 150,
       delayMs: 100,
+      also: arrivedTooLate,
     });
     const booked = dataOf<{ id: string; start: string }>(response, 'bookAppointment');
     return {
@@ -397,7 +409,7 @@ export function bookSoon(clinic: Clinic, pairs: Array<[Patient, Doctor]>): Promi
               durationMinutes: 5,
             },
           }),
-        { attempts: 150, delayMs: 100 },
+        { attempts: 150, delayMs: 100, also: arrivedTooLate },
       );
       const booked = dataOf<{ id: string; start: string }>(response, 'bookAppointment');
       const label = `${patient.label}–${doctor.label}`;

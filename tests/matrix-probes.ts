@@ -64,6 +64,13 @@ export const adr = {
   invoiceDetails: row('–', '–', '–', '✓', 'own', '–'), // lines, payments, voidReason, pdfUrl, PDF, …
   payInvoice: row('–', '✓', '–', '✓', 'own', '–'),
   voidInvoice: row('–', '–', '–', '✓', '–', '–'),
+  // observation(id), observations, Patient.observations/latestResults (INTEGRATION: see recordLabResults)
+  readObservations: row('–', '–', 'own', '–', 'own', '–'),
+  recordLabResults: row('–', '–', '–', '–', '–', '✓'), // its answer: duplicate, id, status, version
+  correctObservations: row('–', '–', 'own', '–', '–', '✓'), // correctObservation, markObservationEnteredInError
+  dashboardCounts: row('✓', '–', '✓', '–', '–', '–'), // dashboard's counts, perDay, byDoctor, byTestCode
+  dashboardRevenue: row('✓', '–', '–', '✓', '–', '–'), // revenueInvoiced, revenuePaid
+  doctorStats: row('✓', '–', 'own', '–', '–', '–'), // Doctor.stats
 };
 
 /** A field returning another subgraph's entity needs both rules: the parent's and the entity's. */

@@ -46,15 +46,28 @@ export function dataOf<T>(response: GraphQLResponse<unknown>, field: string): T 
 
 /**
  * Re-sends while the first error's code is UNAVAILABLE (a projection still catching up, which the graph says
- * a client may retry), like a real client would; returns the last response, whatever it says.
+ * a client may retry), like a real client would, or while `also` says so; returns the last response,
+ * whatever it says. `send` builds its request afresh each time (a start "a moment from now" included).
  */
 export async function retryUnavailable<Data = Record<string, unknown>>(
   send: () => Promise<GraphQLResponse<Data>>,
-  { attempts = 20, delayMs = 100 }: { attempts?: number; delayMs?: number } = {},
+  {
+    attempts = 20,
+    delayMs = 100,
+    also,
+  }: { attempts?: number; delayMs?: number; also?: (response: GraphQLResponse<Data>) => boolean } = {},
 ): Promise<GraphQLResponse<Data>> {
   for (let attempt = 1; ; attempt++) {
     const response = await send();
-    if (errorCode(response) !== 'UNAVAILABLE' || attempt >= attempts) return response;
+    const again = errorCode(response) === 'UNAVAILABLE' || also?.(response) === true;
+    if (!again || attempt >= attempts) return response;
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 }
+
+/**
+ * A booking "a moment from now" that reached the appointment subgraph after that moment (a busy machine
+ * between building the request and the check): worth sending again with a fresh start.
+ */
+export const arrivedTooLate = (response: GraphQLResponse<unknown>): boolean =>
+  response.errors?.[0]?.extensions?.rule === 'IN_THE_PAST';

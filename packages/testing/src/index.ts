@@ -3,6 +3,7 @@ export { pgliteBackend, realMysqlBackend, realPostgresBackend, type SqlBackend }
 export { type EventBackend, embeddedLogBackend, kafkaBackend } from './event-backends.ts';
 export { collectEvents } from './events.ts';
 export {
+  arrivedTooLate,
   dataOf,
   errorCode,
   type GraphQLResponse,
