@@ -14,5 +14,6 @@ export {
 export { temporaryMigrations } from './migrations.ts';
 export { uniqueName } from './names.ts';
 export { type Links, login, sessions, testAdmin } from './sessions.ts';
+export { sqlProbes } from './sql-probes.ts';
 export { setupTimeoutMs } from './timeouts.ts';
 export { waitFor } from './wait.ts';

@@ -7,6 +7,7 @@ import {
   type GraphQLResponse,
   graphqlRequest,
   sharedTestKeys,
+  sqlProbes,
   type TestKeys,
   waitFor,
 } from '@hsg/testing';
@@ -99,6 +100,7 @@ export async function startHarness(backend: EventBackend): Promise<Harness> {
       headers,
     );
 
+  const probes = sqlProbes(db);
   const harness: Harness = {
     service,
     transport,
@@ -124,17 +126,7 @@ export async function startHarness(backend: EventBackend): Promise<Harness> {
         return row?.version === version;
       }, 60_000);
     },
-    async applied(eventId) {
-      await waitFor(
-        async () =>
-          (await db
-            .selectFrom('kit_processed_events')
-            .select('event_id')
-            .where('event_id', '=', eventId)
-            .executeTakeFirst()) !== undefined,
-        60_000,
-      );
-    },
+    applied: probes.applied,
     async parties(doctor = {}) {
       const patientId = feed.newId();
       const doctorId = feed.newId();

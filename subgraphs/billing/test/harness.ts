@@ -7,12 +7,13 @@ import {
   type GraphQLResponse,
   graphqlRequest,
   sharedTestKeys,
+  sqlProbes,
   type TestKeys,
   type TokenRequest,
   waitFor,
 } from '@hsg/testing';
 import { countingStore } from '@hsg/testing/contracts';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { BillingSettings } from '../src/env.ts';
 import { type BillingSubgraph, billingSubgraph } from '../src/subgraph.ts';
 import type { Tables } from '../src/tables.ts';
@@ -101,6 +102,7 @@ export async function startHarness(
         .executeTakeFirst()
     )?.id;
 
+  const probes = sqlProbes(db);
   const harness: Harness = {
     service,
     transport,
@@ -112,17 +114,7 @@ export async function startHarness(
     origin: service.url.replace(/\/graphql$/, ''),
     gql,
     as: async (who, query, variables) => gql(query, variables, await keys.headersFor(who)),
-    async applied(eventId) {
-      await waitFor(
-        async () =>
-          (await db
-            .selectFrom('kit_processed_events')
-            .select('event_id')
-            .where('event_id', '=', eventId)
-            .executeTakeFirst()) !== undefined,
-        60_000,
-      );
-    },
+    applied: probes.applied,
     async parties(doctor = {}) {
       const patientId = feed.newId();
       const doctorId = feed.newId();
@@ -140,21 +132,8 @@ export async function startHarness(
       return { appointmentId, invoiceId };
     },
     invoiceIdOf,
-    async count(table, column, value) {
-      const result = await sql<{ count: number }>`select count(*) as count from ${sql.table(table)}
-        where ${sql.ref(column)} = ${value}`.execute(db);
-      return Number(result.rows[0]?.count ?? 0);
-    },
-    async outbox(key, topic = 'billing.events') {
-      const rows = await db
-        .selectFrom('kit_outbox')
-        .select(['payload'])
-        .where('topic', '=', topic)
-        .where('key', '=', key)
-        .orderBy('seq')
-        .execute();
-      return rows.map((row) => JSON.parse(row.payload) as { type: string; data: Record<string, unknown> });
-    },
+    count: probes.count,
+    outbox: (key, topic = 'billing.events') => probes.outbox(key, topic),
     stop: () => service.stop(),
   };
   await waitFor(() => service.workers.ledger.state() === 'ready', 60_000);

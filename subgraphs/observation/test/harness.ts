@@ -7,12 +7,13 @@ import {
   type GraphQLResponse,
   graphqlRequest,
   sharedTestKeys,
+  sqlProbes,
   type TestKeys,
   type TokenRequest,
   waitFor,
 } from '@hsg/testing';
 import { countingStore } from '@hsg/testing/contracts';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { ObservationSettings } from '../src/env.ts';
 import { type ObservationSubgraph, observationSubgraph } from '../src/subgraph.ts';
 import type { Tables } from '../src/tables.ts';
@@ -77,6 +78,7 @@ export async function startHarness(
   const db = database.db as Db;
   const as: Harness['as'] = async (who, query, variables) =>
     graphqlRequest(service.url, query, variables, await keys.headersFor(who));
+  const probes = sqlProbes(db);
   const harness: Harness = {
     service,
     transport,
@@ -87,17 +89,7 @@ export async function startHarness(
     keys,
     gql: (query, variables) => as({ role: 'INTEGRATION' }, query, variables),
     as,
-    async applied(eventId) {
-      await waitFor(
-        async () =>
-          (await db
-            .selectFrom('kit_processed_events')
-            .select('event_id')
-            .where('event_id', '=', eventId)
-            .executeTakeFirst()) !== undefined,
-        60_000,
-      );
-    },
+    applied: probes.applied,
     async patient(doctorId) {
       const patientId = feed.newId();
       const mrn = `MRN-${patientId.slice(-12)}`;
@@ -105,21 +97,8 @@ export async function startHarness(
       if (doctorId) await harness.applied((await feed.book(feed.newId(), { patientId, doctorId })).id);
       return { patientId, mrn };
     },
-    async count(table, column, value) {
-      const result = await sql<{ count: number }>`select count(*) as count from ${sql.table(table)}
-        where ${sql.ref(column)} = ${value}`.execute(db);
-      return Number(result.rows[0]?.count ?? 0);
-    },
-    async outbox(key, topic = 'observation.events') {
-      const rows = await db
-        .selectFrom('kit_outbox')
-        .select(['payload'])
-        .where('topic', '=', topic)
-        .where('key', '=', key)
-        .orderBy('seq')
-        .execute();
-      return rows.map((row) => JSON.parse(row.payload) as { type: string; data: Record<string, unknown> });
-    },
+    count: probes.count,
+    outbox: (key, topic = 'observation.events') => probes.outbox(key, topic),
     stop: () => service.stop(),
   };
   await waitFor(() => service.workers.projections.state() === 'ready', 60_000);
