@@ -4,9 +4,6 @@ const transform = {
 };
 const common = {
   transform,
-  // Sized for CI's busy two cores, where PGlite alone takes seconds to open: a test or hook that needs
-  // longer says so itself (start-up hooks use @hsg/testing's setupTimeoutMs).
-  testTimeout: 30_000,
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/.infra/', '<rootDir>/.data/', '<rootDir>/.tsbuild/'],
@@ -14,6 +11,10 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Sized for CI's busy two cores, where PGlite alone takes seconds to open: a test or hook that needs
+  // longer says so itself (start-up hooks use @hsg/testing's setupTimeoutMs). Global, not per project:
+  // jest-circus reads only the global config's testTimeout, so in `common` it was silently 5 s.
+  testTimeout: 30_000,
   projects: [
     {
       ...common,

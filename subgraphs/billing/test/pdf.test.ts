@@ -130,16 +130,16 @@ describe('renderInvoicePdf', () => {
     });
     // The first render in a process loads pdfkit's font modules synchronously (slow under jest): a one-off.
     await bytes(renderInvoicePdf(invoice()));
-    // The longest stretch of this process's own CPU time between two turns of a 1 ms ticker: how long
-    // layout held the event loop. CPU time, not wall time: a loaded machine may deschedule the process for
-    // longer than any stretch of ours, and that says nothing about the renderer.
-    let longestStretchMs = 0;
+    // Each stretch of this process's own CPU time between two turns of a 1 ms ticker: how long layout held
+    // the event loop. CPU time, not wall time: a loaded machine may deschedule the process for longer than
+    // any stretch of ours, and that says nothing about the renderer.
+    const stretchesMs: number[] = [];
     let ticks = 0;
     let last = process.cpuUsage();
     const ticker = setInterval(() => {
       const spent = process.cpuUsage(last);
       last = process.cpuUsage();
-      longestStretchMs = Math.max(longestStretchMs, (spent.user + spent.system) / 1000);
+      stretchesMs.push((spent.user + spent.system) / 1000);
       ticks++;
     }, 1);
     const ticksAtChunk = new Set<number>();
@@ -152,9 +152,13 @@ describe('renderInvoicePdf', () => {
       clearInterval(ticker);
     }
 
-    // A responsiveness bound, not a benchmark: layout yields every 8 ms of work (the whole render takes
-    // hundreds of ms of CPU, so a renderer that did not yield would fail this by far).
-    expect(longestStretchMs).toBeLessThan(100);
+    // A responsiveness bound, not a benchmark: layout yields every 8 ms of work, and the whole render takes
+    // hundreds of ms of CPU, so a renderer that did not yield would give the loop a turn or two with one
+    // long stretch. Judged on the typical stretch, not the longest: the process's CPU time also counts its
+    // garbage collector's threads, and under CI's load one major collection has taken a second (stop 18).
+    const sorted = [...stretchesMs].sort((a, b) => a - b);
+    expect(sorted.length).toBeGreaterThan(20);
+    expect(sorted[Math.floor(sorted.length * 0.9)]).toBeLessThan(50);
     // Bytes arrive across many turns of the event loop, not all at once when layout is done.
     expect(ticksAtChunk.size).toBeGreaterThan(2);
 

@@ -4,7 +4,7 @@ import { type Principal, principalOf, type Role, roles } from '@hsg/kit/auth';
 import { settingsOf } from '@hsg/kit/runtime';
 import { runMigrations } from '@hsg/kit/sql';
 import { pgliteBackend, setupTimeoutMs, uniqueName } from '@hsg/testing';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CreateUserInput } from '../src/domain.ts';
 import { identitySettings } from '../src/env.ts';
 import { createPasswordHasher, type PasswordHasher } from '../src/passwords.ts';
@@ -13,8 +13,6 @@ import { createSqlIdentityStore } from '../src/store-sql.ts';
 import { createIdentity, identityMigrations, identitySubgraph } from '../src/subgraph.ts';
 
 const password = 'correct-horse-battery-2026';
-// Jest reads testTimeout only globally, not per project (jest.config.js): every login costs an argon2 verify.
-jest.setTimeout(30_000);
 
 /** The domain and the auth service on one PGlite schema, with a fixed clock and a sleep that only records. */
 describe('identity domain', () => {

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { tokenAudience, tokenIssuer } from '@hsg/kit/auth';
 import { type EventBackend, errorCode, uniqueName } from '@hsg/testing';
-import { describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { CreateUserInput } from '../src/domain.ts';
 import { useIdentity } from './harness.ts';
@@ -15,8 +15,6 @@ const anAddress = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 2
 
 /** The identity subgraph's public contract (HTTP routes and GraphQL), run on PGlite + log and Postgres + Kafka. */
 export function describeIdentityApi(makeBackend: () => EventBackend): void {
-  // Jest reads testTimeout only globally, not per project (jest.config.js): every login costs an argon2 verify.
-  jest.setTimeout(30_000);
   const api = useIdentity(makeBackend, {
     ADMIN_USERNAME: admin.username,
     ADMIN_PASSWORD: admin.password,
