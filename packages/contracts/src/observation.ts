@@ -34,6 +34,11 @@ export const observationSnapshot = z.object({
     messageId: z.string(),
     placerOrder: z.string().nullable(),
     fillerOrder: z.string().nullable(),
+    /**
+     * Who ordered the test (HL7 OBR-16): the identifier is a doctor's license number when the lab knows
+     * it. Optional: events written before it existed lack it.
+     */
+    orderingProvider: z.object({ identifier: z.string(), name: z.string().nullable() }).nullable().optional(),
   }),
   version: z.number().int().positive(),
   /** The FHIR R4 Observation resource of this version. */

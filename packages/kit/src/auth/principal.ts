@@ -40,7 +40,8 @@ export interface AccessTokenClaims {
  * `billing:pay` takes payments, `billing:void` voids. Observations: `observations:read` reads lab results
  * (narrowed by policies), `observations:record` records a lab's batches, `observations:correct` corrects
  * or retracts a result. Analytics: `analytics:read` reads the dashboard's counts and doctor stats,
- * `analytics:revenue` its revenue numbers (and the dashboard for them).
+ * `analytics:revenue` its revenue numbers (and the dashboard for them). Notifications: `notifications:read`
+ * reads the notifications sent (narrowed by policies: a patient's own, a clinician's patients').
  */
 const scopesByRole: Record<Role, readonly string[]> = {
   ADMIN: ['users:manage', 'audit:read', 'doctors:read', 'analytics:read', 'analytics:revenue'],
@@ -53,6 +54,7 @@ const scopesByRole: Record<Role, readonly string[]> = {
     'appointments:write',
     'billing:status',
     'billing:pay',
+    'notifications:read',
   ],
   CLINICIAN: [
     'patients:read',
@@ -62,6 +64,7 @@ const scopesByRole: Record<Role, readonly string[]> = {
     'observations:read',
     'observations:correct',
     'analytics:read',
+    'notifications:read',
   ],
   BILLING: [
     'doctors:read',
@@ -80,6 +83,7 @@ const scopesByRole: Record<Role, readonly string[]> = {
     'billing:status',
     'billing:pay',
     'observations:read',
+    'notifications:read',
   ],
   INTEGRATION: ['patients:lookup', 'observations:record', 'observations:correct'],
 };
