@@ -7,8 +7,8 @@ import { cursorCodec, validPageSize } from '@hsg/kit/graphql';
 import { v7 as uuidv7 } from 'uuid';
 import { revise, toFhir } from './fhir.ts';
 import {
+  type BatchResultInput,
   emptyPage,
-  type LabResultInput,
   type Observation,
   type ObservationCursor,
   type ObservationFilter,
@@ -20,11 +20,11 @@ import {
   type Visibility,
 } from './model.ts';
 import {
+  correctionResult,
   isAbnormal,
   isCritical,
   type LabResult,
   labBatch,
-  labResult,
   messageIdReused,
   ruleViolation,
   supersedes,
@@ -236,18 +236,18 @@ export function createObservationDomain({ store, lag, clock = () => new Date() }
           recordedAt: now,
           results: batch.results.map((result, position) => ({
             position,
-            ...(supersedes(result.status) && (batch.source.placerOrder || batch.source.fillerOrder)
+            ...(supersedes(result.status) && (result.source.placerOrder || result.source.fillerOrder)
               ? {
                   supersedes: {
                     codeSystem: result.code.system ?? '',
                     code: result.code.code,
-                    placerOrder: batch.source.placerOrder,
-                    fillerOrder: batch.source.fillerOrder,
+                    placerOrder: result.source.placerOrder,
+                    fillerOrder: result.source.fillerOrder,
                   },
                 }
               : {}),
             build: (current) =>
-              versionOf(result, { patientId, source: batch.source, position, now }, current),
+              versionOf(result, { patientId, source: result.source, position, now }, current),
           })),
           events: (changes) => eventsOf(changes, context),
         },
@@ -256,8 +256,8 @@ export function createObservationDomain({ store, lag, clock = () => new Date() }
     },
 
     /** A new version with the given content, at the version the caller saw; the source stays. */
-    correct(id: string, expectedVersion: number, input: LabResultInput, context: ChangeContext = {}) {
-      const result = labResult(input, 'input', false);
+    correct(id: string, expectedVersion: number, input: BatchResultInput, context: ChangeContext = {}) {
+      const result = correctionResult(input);
       return changeAt(
         id,
         expectedVersion,

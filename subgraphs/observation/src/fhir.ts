@@ -1,4 +1,11 @@
-import type { Coding, FhirObservation, ObservationSource, ObservationStatus, Quantity } from './model.ts';
+import type {
+  Coding,
+  FhirObservation,
+  ObservationSource,
+  ObservationStatus,
+  OrderingProvider,
+  Quantity,
+} from './model.ts';
 import type { LabResult } from './rules.ts';
 
 /**
@@ -47,6 +54,20 @@ export interface DocumentFacts {
   position: number;
 }
 
+const orderIdentifier = (order: { type: string; value: string }) => ({
+  type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: order.type }] },
+  value: order.value,
+});
+
+/** The ordering provider kept in a document by toFhir (its contained order's requester), if any. */
+export function orderingProviderOf(fhir: FhirObservation): OrderingProvider | null {
+  const contained = (fhir as { contained?: Array<Record<string, unknown>> }).contained ?? [];
+  const order = contained.find((resource) => resource.resourceType === 'ServiceRequest');
+  const requester = order?.requester as { identifier?: { value?: string }; display?: string } | undefined;
+  const identifier = requester?.identifier?.value;
+  return identifier ? { identifier, name: requester?.display ?? null } : null;
+}
+
 export function toFhir(result: LabResult, facts: DocumentFacts): FhirObservation {
   const { source } = facts;
   const hasValue = [
@@ -75,17 +96,28 @@ export function toFhir(result: LabResult, facts: DocumentFacts): FhirObservation
         value: `${source.messageId}#${facts.position}`,
       },
     ],
-    basedOn:
-      orders.length > 0
-        ? orders.map((order) => ({
-            type: 'ServiceRequest',
-            identifier: {
-              type: {
-                coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: order.type }],
-              },
-              value: order.value,
-            },
-          }))
+    // The orderer belongs to the order (a ServiceRequest's requester), not to the result: with one
+    // known, the order is contained in the resource; without, the order's identifiers are enough.
+    contained: source.orderingProvider
+      ? [
+          compact({
+            resourceType: 'ServiceRequest',
+            id: 'order',
+            status: 'unknown',
+            intent: 'order',
+            identifier: orders.length > 0 ? orders.map(orderIdentifier) : undefined,
+            subject: { reference: `Patient/${facts.patientId}` },
+            requester: compact({
+              identifier: { value: source.orderingProvider.identifier },
+              display: source.orderingProvider.name ?? undefined,
+            }),
+          }),
+        ]
+      : undefined,
+    basedOn: source.orderingProvider
+      ? [{ reference: '#order', type: 'ServiceRequest' }]
+      : orders.length > 0
+        ? orders.map((order) => ({ type: 'ServiceRequest', identifier: orderIdentifier(order) }))
         : undefined,
     status: fhirStatusOf(result.status),
     category: categories.map(concept),

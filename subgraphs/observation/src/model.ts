@@ -51,11 +51,25 @@ export interface LabResultInput {
   note?: string | null;
 }
 
+/** A result of a lab batch: it may name its own order (a message's OBR group), else the batch source's. */
+export interface BatchResultInput extends LabResultInput {
+  placerOrder?: string | null;
+  fillerOrder?: string | null;
+  orderingProvider?: OrderingProvider | null;
+}
+
+/** Who ordered the test (HL7 OBR-16): identifier is a doctor's license number when the lab knows it. */
+export interface OrderingProvider {
+  identifier: string;
+  name: string | null;
+}
+
 export interface ObservationSource {
   sendingFacility: string;
   messageId: string;
   placerOrder: string | null;
   fillerOrder: string | null;
+  orderingProvider: OrderingProvider | null;
 }
 
 export interface RecordLabResultsInput {
@@ -67,7 +81,7 @@ export interface RecordLabResultsInput {
     placerOrder?: string | null;
     fillerOrder?: string | null;
   };
-  results: LabResultInput[];
+  results: BatchResultInput[];
 }
 
 /** The current version of an observation: indexed facts plus its FHIR document (the source of the rest). */

@@ -1,7 +1,9 @@
 import { AppError, conflict } from '@hsg/kit';
 import type {
+  BatchResultInput,
   Coding,
   LabResultInput,
+  ObservationSource,
   ObservationStatus,
   Quantity,
   RecordLabResultsInput,
@@ -26,7 +28,8 @@ export type Rule =
   | 'INVALID_COMPARATOR'
   | 'COMPARATOR_NOT_ALLOWED'
   | 'INVALID_STATUS'
-  | 'REASON_REQUIRED';
+  | 'REASON_REQUIRED'
+  | 'ORDER_IS_KEPT';
 
 /** One lab message's results; the kit's list bound (100) is the outer limit. */
 export const MAX_RESULTS = 100;
@@ -177,18 +180,46 @@ export function labBatch(input: RecordLabResultsInput) {
       `input.results holds at most ${MAX_RESULTS} results; split the batch`,
       'input.results',
     );
+  const source = {
+    sendingFacility: text(input.source.sendingFacility, 'input.source.sendingFacility'),
+    messageId: text(input.source.messageId, 'input.source.messageId'),
+    placerOrder: optionalText(input.source.placerOrder, 'input.source.placerOrder'),
+    fillerOrder: optionalText(input.source.fillerOrder, 'input.source.fillerOrder'),
+  };
   return {
     patient: byId
       ? { id: text(input.patientId as string, 'input.patientId') }
       : { mrn: text(input.patientMrn as string, 'input.patientMrn') },
-    source: {
-      sendingFacility: text(input.source.sendingFacility, 'input.source.sendingFacility'),
-      messageId: text(input.source.messageId, 'input.source.messageId'),
-      placerOrder: optionalText(input.source.placerOrder, 'input.source.placerOrder'),
-      fillerOrder: optionalText(input.source.fillerOrder, 'input.source.fillerOrder'),
-    },
-    results: input.results.map((result, index) => labResult(result, `input.results[${index}]`)),
+    source,
+    results: input.results.map((result, index) => {
+      const field = `input.results[${index}]`;
+      const { placerOrder, fillerOrder, orderingProvider, ...content } = result;
+      return {
+        ...labResult(content, field),
+        source: {
+          ...source,
+          placerOrder: optionalText(placerOrder, `${field}.placerOrder`) ?? source.placerOrder,
+          fillerOrder: optionalText(fillerOrder, `${field}.fillerOrder`) ?? source.fillerOrder,
+          orderingProvider: maybe(orderingProvider, (provider) => ({
+            identifier: text(provider.identifier, `${field}.orderingProvider.identifier`),
+            name: optionalText(provider.name, `${field}.orderingProvider.name`, 200),
+          })),
+        } satisfies ObservationSource,
+      };
+    }),
   };
+}
+
+/** A correction keeps its observation's order: the batch-only fields are refused rather than ignored. */
+export function correctionResult(input: BatchResultInput): LabResult {
+  for (const key of ['placerOrder', 'fillerOrder', 'orderingProvider'] as const)
+    if (input[key] !== null && input[key] !== undefined)
+      throw ruleViolation(
+        'ORDER_IS_KEPT',
+        `input.${key} is set by the lab batch; a correction keeps it`,
+        `input.${key}`,
+      );
+  return labResult(input, 'input', false);
 }
 
 export type LabBatch = ReturnType<typeof labBatch>;

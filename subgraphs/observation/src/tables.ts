@@ -1,3 +1,4 @@
+import { orderingProviderOf } from './fhir.ts';
 import type { FhirObservation, Observation, ObservationRevision, ObservationStatus } from './model.ts';
 
 /** The subgraph's tables as Kysely sees them (migrations/0001_observation.sql). */
@@ -74,6 +75,7 @@ export const toObservation = (row: ObservationRow): Observation => {
       messageId: row.message_id,
       placerOrder: row.placer_order,
       fillerOrder: row.filler_order,
+      orderingProvider: orderingProviderOf(fhir),
     },
     version: row.version,
     fhir,

@@ -60,7 +60,7 @@ export const OBSERVATION_FIELDS = `id status version abnormal critical effective
   valueQuantity { value unit system code comparator } valueString valueCodeableConcept { coding { code } }
   valueRange { low { value } high { value } } valueRatio { numerator { value } denominator { value } }
   valueDateTime referenceRange { low { value } high { value } text }
-  source { sendingFacility messageId placerOrder fillerOrder } patient { id }
+  source { sendingFacility messageId placerOrder fillerOrder orderingProvider { identifier name } } patient { id }
   history { version status recordedAt fhir } fhir`;
 
 export interface Recorded {

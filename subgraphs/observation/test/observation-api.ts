@@ -182,7 +182,13 @@ export function describeObservationApi(makeBackend: () => EventBackend): void {
       const now = new Date();
       const first = (): Observation => {
         const id = uuidv7();
-        const source = { sendingFacility: 'LAB-X', messageId: batch, placerOrder: null, fillerOrder: null };
+        const source = {
+          sendingFacility: 'LAB-X',
+          messageId: batch,
+          placerOrder: null,
+          fillerOrder: null,
+          orderingProvider: null,
+        };
         const code = { system: null, code: 'X', display: null };
         const fhir = { resourceType: 'Observation' as const, id };
         return {
@@ -356,6 +362,52 @@ export function describeObservationApi(makeBackend: () => EventBackend): void {
       expect(after.history.map((revision) => (revision as { version: number }).version)).toEqual([2, 1]);
       expect((after.fhir as { identifier: unknown }).identifier).toEqual(current.fhir.identifier);
       expectValidFhir(after.fhir);
+    });
+
+    it("gives each result its own order and orderer (a message's OBR groups), which a correction keeps", async () => {
+      const { patientId } = await h.patient();
+      const [glucose, potassium] = everyValueType() as Array<Record<string, unknown>>;
+      const doctor = { identifier: 'LIC-4711', name: 'Dr Synthetic' };
+      const response = await record(h, {
+        patientId,
+        source: { placerOrder: 'P-A' },
+        results: [
+          { ...glucose, orderingProvider: doctor },
+          { ...potassium, placerOrder: 'P-B', fillerOrder: 'F-B' },
+        ],
+      });
+      expect(response.errors).toBeUndefined();
+      const [first, second] = recorded(response).observations.map((o) => o.id) as [string, string];
+      const a = await read(patientId, first);
+      const b = await read(patientId, second);
+      expect(a.source).toMatchObject({ placerOrder: 'P-A', fillerOrder: null, orderingProvider: doctor });
+      expect(b.source).toMatchObject({ placerOrder: 'P-B', fillerOrder: 'F-B', orderingProvider: null });
+      // FHIR: the orderer is the requester of the contained order the result is based on.
+      expectValidFhir(a.fhir);
+      expect(a.fhir).toMatchObject({
+        basedOn: [{ reference: '#order' }],
+        contained: [{ resourceType: 'ServiceRequest', requester: { identifier: { value: 'LIC-4711' } } }],
+      });
+      expect(b.fhir.basedOn).toHaveLength(2);
+      const [event] = await h.outbox(first);
+      expect(JSON.stringify(event)).toContain(
+        '"orderingProvider":{"identifier":"LIC-4711","name":"Dr Synthetic"}',
+      );
+
+      const refused = await h.gql(
+        `mutation ($id: ID!, $input: LabResultInput!) { correctObservation(id: $id, expectedVersion: 1, input: $input) { id } }`,
+        { id: first, input: { ...glucose, status: 'CORRECTED', placerOrder: 'P-Z' } },
+      );
+      expect(ruleOf(refused)).toBe('ORDER_IS_KEPT');
+      const corrected = await h.gql(
+        `mutation ($id: ID!, $input: LabResultInput!) { correctObservation(id: $id, expectedVersion: 1, input: $input) { version } }`,
+        { id: first, input: { ...glucose, status: 'CORRECTED' } },
+      );
+      expect(corrected.errors).toBeUndefined();
+      expect((await read(patientId, first)).source).toMatchObject({
+        placerOrder: 'P-A',
+        orderingProvider: doctor,
+      });
     });
 
     it('hides an entered-in-error result from default lists and latestResults; a status filter shows it', async () => {
