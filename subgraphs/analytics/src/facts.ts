@@ -16,7 +16,7 @@ import type { CloudEvent, EventDefinition } from '@hsg/kit/events';
 /**
  * One event's contribution to the read model: counts and money only. No names, no patient ids: a fact
  * is keyed by its event's id (what makes counting it idempotent) and carries the doctor, the money or the
- * test code it is counted by, and the instant it happened (bucketed into days at query time).
+ * test code it is counted by, and the instant it happened (counted into its quarter hour: src/buckets.ts).
  */
 export interface Fact {
   /** The event's id. */

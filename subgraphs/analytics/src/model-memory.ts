@@ -1,5 +1,5 @@
 import { memoryInboxMarkers } from '@hsg/kit/events';
-import type { Fact } from './facts.ts';
+import { type BucketAttributes, bucketOf } from './buckets.ts';
 import { type AnalyticsModel, type DayRange, type FactGroup, newGroupId } from './model.ts';
 import { dayOf } from './range.ts';
 
@@ -9,35 +9,45 @@ import { dayOf } from './range.ts';
  * kept: nothing to migrate, nothing that can drift from the events.
  */
 export function createMemoryAnalyticsModel(): AnalyticsModel {
-  const facts = new Map<string, Fact>();
+  // The ids of the events counted, and their counts by quarter-hour bucket (src/buckets.ts).
+  const counted = new Set<string>();
+  const buckets = new Map<
+    string,
+    { slot: Date; attributes: BucketAttributes; count: number; amount: number }
+  >();
   // Keyed by (group, event): a new generation's group starts with none of its own.
   const markers = memoryInboxMarkers();
   let groupId = newGroupId();
   return {
     markers,
     async record(fact) {
-      if (facts.has(fact.id)) return false;
-      facts.set(fact.id, { ...fact });
+      if (counted.has(fact.id)) return false;
+      counted.add(fact.id);
+      const { key, slot, attributes, amount } = bucketOf(fact);
+      const bucket = buckets.get(key) ?? { slot, attributes, count: 0, amount: 0 };
+      buckets.set(key, bucket);
+      bucket.count += 1;
+      bucket.amount += amount;
       return true;
     },
     async groups(range: DayRange, filter = {}) {
       const grouped = new Map<string, FactGroup>();
-      for (const fact of facts.values()) {
-        if (fact.at < range.start || fact.at >= range.end) continue;
-        if (filter.doctorId !== undefined && fact.doctorId !== filter.doctorId) continue;
-        const { id: _id, at, amount = 0, ...by } = fact;
-        const attributes = { ...by, day: dayOf(at, range.timeZone) };
+      for (const bucket of buckets.values()) {
+        if (bucket.slot < range.start || bucket.slot >= range.end) continue;
+        if (filter.doctorId !== undefined && bucket.attributes.doctorId !== filter.doctorId) continue;
+        const attributes = { ...bucket.attributes, day: dayOf(bucket.slot, range.timeZone) };
         const key = JSON.stringify(Object.entries(attributes).sort());
         const group = grouped.get(key) ?? { ...attributes, count: 0, amount: 0 };
         grouped.set(key, group);
-        group.count += 1;
-        group.amount += amount;
+        group.count += bucket.count;
+        group.amount += bucket.amount;
       }
       return [...grouped.values()];
     },
     groupId: async () => groupId,
     async drop() {
-      facts.clear();
+      counted.clear();
+      buckets.clear();
       groupId = newGroupId();
       return groupId;
     },

@@ -1,7 +1,8 @@
 import { unavailable } from '@hsg/kit';
 import type { Claim, Delivery, InboxMarker, InboxMarkers } from '@hsg/kit/events';
 import mongoose, { type Connection } from 'mongoose';
-import type { Fact, FactKind } from './facts.ts';
+import { type BucketAttributes, type BucketOf, bucketOf } from './buckets.ts';
+import type { FactKind } from './facts.ts';
 import { type AnalyticsModel, type DayRange, type FactGroup, newGroupId } from './model.ts';
 
 const duplicateKey = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
@@ -19,8 +20,18 @@ async function store<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
-interface FactDocument extends Omit<Fact, 'id'> {
+/** The event counted: its id, and whether its bucket has it (false only between those two writes). */
+interface FactDocument {
   _id: string;
+  counted: boolean;
+}
+/** A quarter-hour bucket (src/buckets.ts); `pending` holds the events whose count is in it, unconfirmed. */
+interface BucketDocument extends BucketAttributes {
+  _id: string;
+  slot: Date;
+  count: number;
+  amount: number;
+  pending: string[];
 }
 interface MarkerDocument {
   _id: { group: string; event: string };
@@ -31,14 +42,21 @@ interface MarkerDocument {
 interface GenerationDocument {
   _id: 'generation';
   groupId: string;
+  /** How the facts are kept: a generation of another layout is dropped and refilled from the events. */
+  layout?: number;
 }
+
+/** 2: counted into quarter-hour buckets (1: facts grouped at query time). */
+const layout = 2;
 
 /**
  * The MongoDB model (ADR 0021), through mongoose, with no transactions or sessions: every write is one
- * single-document operation. A fact is inserted once with `_id` = its event id (a duplicate key means it
- * was counted already); aggregates are computed from the facts by one `$group` at query time, days by
- * `$dateToString` in the asked time zone. The marker inbox's markers and the consumer group's generation
- * are documents beside them.
+ * single-document operation. An event is counted in three: its fact is inserted with `_id` = its event id
+ * and `counted: false`; its bucket's `$inc` also pushes the event id to the bucket's `pending` (and only
+ * applies while the id is not there); then the fact says `counted` and the bucket lets the id go. A crash
+ * anywhere in between is finished by the redelivery, exactly: `pending` tells whether the `$inc` happened.
+ * A dashboard groups the range's buckets by one `$group`, days by `$dateToString` in the asked time zone.
+ * The marker inbox's markers and the consumer group's generation are documents beside them.
  */
 export function createMongoAnalyticsModel(connection: Connection): AnalyticsModel {
   const db = () => {
@@ -46,6 +64,7 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
     return connection.db;
   };
   const facts = () => db().collection<FactDocument>('facts');
+  const buckets = () => db().collection<BucketDocument>('buckets');
   const markers = () => db().collection<MarkerDocument>('inbox_markers');
   const meta = () => db().collection<GenerationDocument>('meta');
   const markerId = ({ groupId, eventId }: Delivery) => ({ group: groupId, event: eventId });
@@ -90,24 +109,71 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
     release: (delivery, claim) => store(() => rawMarkers.release(delivery, claim)),
   };
 
+  /** The bucket's `$inc` for one event, at most once: a bucket that lists the event pending has it. */
+  async function countInto(bucket: BucketOf, eventId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await buckets().updateOne(
+          { _id: bucket.key, pending: { $ne: eventId } },
+          {
+            $inc: { count: 1, amount: bucket.amount },
+            $push: { pending: eventId },
+            $setOnInsert: { slot: bucket.slot, ...bucket.attributes },
+          },
+          { upsert: true },
+        );
+        return;
+      } catch (error) {
+        // The filter missed an existing bucket: it has this event already, or another event's upsert
+        // created it a moment ago (then update it now).
+        if (!duplicateKey(error) || attempt === 5) throw error;
+        if (await buckets().findOne({ _id: bucket.key, pending: eventId }, { projection: { _id: 1 } }))
+          return;
+      }
+    }
+  }
+
+  const forgetPending = (bucket: BucketOf, eventId: string) =>
+    buckets().updateOne({ _id: bucket.key }, { $pull: { pending: eventId } });
+
+  async function drop(): Promise<string> {
+    // The new generation first: should the deletes not finish, its group still replays everything and
+    // the facts left over absorb their events again (keyed by event id), so nothing counts twice.
+    const groupId = newGroupId();
+    await meta().updateOne({ _id: 'generation' }, { $set: { groupId, layout } }, { upsert: true });
+    await facts().deleteMany({});
+    await buckets().deleteMany({});
+    await markers().deleteMany({});
+    return groupId;
+  }
+
   return {
     markers: inboxMarkers,
-    record: ({ id, ...fact }) =>
+    record: (fact) =>
       store(async () => {
+        const bucket = bucketOf(fact);
         try {
-          await facts().insertOne({ _id: id, ...fact });
-          return true;
+          await facts().insertOne({ _id: fact.id, counted: false });
         } catch (error) {
-          if (duplicateKey(error)) return false;
-          throw error;
+          if (!duplicateKey(error)) throw error;
+          const found = await facts().findOne({ _id: fact.id });
+          if (found?.counted !== false) {
+            await forgetPending(bucket, fact.id); // a crash may have left it there
+            return false;
+          }
+          // A crash between the fact and its confirmation: finish counting it (once, see countInto).
         }
+        await countInto(bucket, fact.id);
+        await facts().updateOne({ _id: fact.id }, { $set: { counted: true } });
+        await forgetPending(bucket, fact.id);
+        return true;
       }),
     async groups(range: DayRange, filter = {}) {
-      const rows = await facts()
+      const rows = await buckets()
         .aggregate<{ _id: Omit<FactGroup, 'count' | 'amount'>; count: number; amount: number }>([
           {
             $match: {
-              at: { $gte: range.start, $lt: range.end },
+              slot: { $gte: range.start, $lt: range.end },
               ...(filter.doctorId === undefined ? {} : { doctorId: filter.doctorId }),
             },
           },
@@ -115,7 +181,7 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
             $group: {
               _id: {
                 kind: '$kind',
-                day: { $dateToString: { format: '%Y-%m-%d', date: '$at', timezone: range.timeZone } },
+                day: { $dateToString: { format: '%Y-%m-%d', date: '$slot', timezone: range.timeZone } },
                 doctorId: '$doctorId',
                 currency: '$currency',
                 code: '$code',
@@ -123,7 +189,7 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
                 abnormal: '$abnormal',
                 critical: '$critical',
               },
-              count: { $sum: 1 },
+              count: { $sum: '$count' },
               amount: { $sum: '$amount' },
             },
           },
@@ -137,9 +203,10 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
     },
     async groupId() {
       const found = await meta().findOne({ _id: 'generation' });
-      if (found) return found.groupId;
+      if (found?.layout === layout) return found.groupId;
+      if (found) return drop(); // kept in an older layout: refilled by a new group from the events
       try {
-        await meta().insertOne({ _id: 'generation', groupId: newGroupId() });
+        await meta().insertOne({ _id: 'generation', groupId: newGroupId(), layout });
       } catch (error) {
         if (!duplicateKey(error)) throw error; // another instance created it first: use theirs
       }
@@ -147,15 +214,7 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
       if (!created) throw new Error('analytics: the model generation vanished while it was created');
       return created.groupId;
     },
-    async drop() {
-      // The new generation first: should the deletes not finish, its group still replays everything and
-      // the facts left over absorb their events again (keyed by event id), so nothing counts twice.
-      const groupId = newGroupId();
-      await meta().updateOne({ _id: 'generation' }, { $set: { groupId } }, { upsert: true });
-      await facts().deleteMany({});
-      await markers().deleteMany({});
-      return groupId;
-    },
+    drop,
     close: () => connection.close(),
   };
 }
@@ -175,8 +234,8 @@ export async function connectMongoAnalyticsModel(options: {
     })
     .asPromise();
   // Every dashboard query matches a time range first: on MongoDB an index scan, not the whole collection.
-  // (The Mongo-wire stand-in of the tests accepts and ignores it: there a range scans every fact.)
-  await connection.db?.collection('facts').createIndex({ at: 1 });
+  // (The Mongo-wire stand-in of the tests accepts and ignores it: there a range scans every bucket.)
+  await connection.db?.collection('buckets').createIndex({ slot: 1 });
   return createMongoAnalyticsModel(connection);
 }
 

@@ -27,7 +27,7 @@ export interface FactGroup {
 
 /**
  * The analytics read model (ADR 0021): facts keyed by their event id, so recording one twice counts it
- * once, grouped at query time. MongoDB in real mode, memory when embedded; one contract suite for both.
+ * once, counted into quarter-hour buckets that queries group into days. MongoDB in real mode, memory when embedded; one contract suite for both.
  */
 export interface AnalyticsModel {
   /** Where the consumer's marker inbox keeps its per-(group, event) markers, beside the facts. */

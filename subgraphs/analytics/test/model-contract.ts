@@ -213,6 +213,27 @@ export function describeAnalyticsModelContract(name: string, open: () => Promise
     );
 
     it(
+      'keeps days exact in zones a quarter or half hour off the hour (buckets are quarter hours)',
+      withModel(async (model) => {
+        const group = uniqueName('group');
+        // Kathmandu is UTC+5:45: its 5 May starts at 18:15Z on 4 May; Kolkata (UTC+5:30) at 18:30Z.
+        for (const at of [
+          '2026-05-04T18:14:59Z',
+          '2026-05-04T18:15:00Z',
+          '2026-05-04T18:29:59Z',
+          '2026-05-04T18:30:00Z',
+        ])
+          await deliver(model, group, patient(at));
+        const perDay = async (timeZone: string) =>
+          (await dashboard(model, '2026-05-04', '2026-05-05', timeZone)).perDay.map(
+            (day) => day.patientsRegistered,
+          );
+        expect(await perDay('Asia/Kathmandu')).toEqual([1, 3]);
+        expect(await perDay('Asia/Kolkata')).toEqual([3, 1]);
+      }),
+    );
+
+    it(
       'forgets every fact on drop and hands out a new consumer group',
       withModel(async (model) => {
         const before = await model.groupId();
