@@ -9,6 +9,8 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from '@hsg/kit';
+import { createTokenVerifier } from '@hsg/kit/auth';
+import type { EventTransport } from '@hsg/kit/events';
 import {
   type OperationLimits,
   parseOptionsFor,
@@ -17,7 +19,7 @@ import {
 } from '@hsg/kit/graphql';
 import { createHttpApp, formatGraphQLError, type HttpApp } from '@hsg/kit/http';
 import { withSecurityEnforcedBySubgraphs } from '@hsg/schema';
-import { type DocumentNode, type FormattedExecutionResult, GraphQLError } from 'graphql';
+import { type DocumentNode, type FormattedExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import {
   type ContextContributor,
   createContextBuilder,
@@ -31,6 +33,7 @@ import { createDocumentsFeature } from './features/documents.ts';
 import type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
 import { createGraphQLHttpFeature } from './features/graphql-http.ts';
 import { createHealthFeature } from './features/health.ts';
+import { createSubscriptionsFeature, type LiveStats } from './features/live/subscriptions.ts';
 import { createSubgraphTransport } from './fetcher.ts';
 import { operationLimitsPlugin } from './limits.ts';
 import { subgraphReadiness } from './readiness.ts';
@@ -43,6 +46,13 @@ export { createDocumentsFeature, type DocumentsOptions } from './features/docume
 export type { Execute, FeatureHost, FeatureLifecycle, RouterFeature } from './features/feature.ts';
 export { createGraphQLHttpFeature, type GraphQLHttpOptions } from './features/graphql-http.ts';
 export { createHealthFeature, type HealthOptions } from './features/health.ts';
+export { liveFields } from './features/live/fields.ts';
+export {
+  createSubscriptionsFeature,
+  type LiveStats,
+  liveCloseCodes,
+  type SubscriptionsOptions,
+} from './features/live/subscriptions.ts';
 export type { SubgraphEndpoint } from './subgraphs.ts';
 
 /**
@@ -77,6 +87,11 @@ export interface RouterDeps {
   auth?: Omit<AuthOptions, 'anonymousIntrospection'> | 'off';
   /** Operation limits, checked before planning (defaults: routerLimitDefaults). */
   limits?: Partial<OperationLimits>;
+  /**
+   * The domain events (Kafka, or the embedded log): with them, subscriptions over graphql-ws on /graphql,
+   * tokens checked against identity's JWKS whenever the supergraph has identity.
+   */
+  events?: EventTransport;
   /** Features beyond the built-in GraphQL over HTTP and health, set up after them in this order. */
   features?: RouterFeature[];
 }
@@ -87,6 +102,8 @@ export interface Router {
   subgraphs: SubgraphEndpoint[];
   /** Runs an operation through the gateway with a caller's headers (see FeatureHost.execute). */
   execute: Execute;
+  /** Live subscriptions' connections, subscribers and event consumers (zeros without `events`). */
+  liveStats(): LiveStats;
   /** Loads the gateway, starts the features, then listens; resolves to the port bound (0 = any free port). */
   start(port: number, host?: string): Promise<number>;
   /**
@@ -115,6 +132,7 @@ export function createRouter({
   corsOrigins = [],
   auth,
   limits: limitOverrides = {},
+  events,
   features = [],
 }: RouterDeps): Router {
   const limits = { ...routerLimitDefaults, ...limitOverrides };
@@ -139,6 +157,11 @@ export function createRouter({
         __exposeQueryPlanExperimental: !production,
       }),
   );
+
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => {
+    apiSchema = loaded;
+  });
 
   const apollo = new ApolloServer<RouterContext>({
     gateway,
@@ -212,8 +235,13 @@ export function createRouter({
     },
     contextFor,
     execute,
+    apiSchema() {
+      if (!apiSchema) throw new Error('the API schema is there once the router has started');
+      return apiSchema;
+    },
     apollo,
   };
+  const live = events ? subscriptionsFeature(events, subgraphs, auth) : undefined;
   const lifecycles: Array<FeatureLifecycle & { name: string }> = [];
   for (const feature of [
     createCorsFeature({ origins: corsOrigins }),
@@ -221,6 +249,7 @@ export function createRouter({
     createHealthFeature({ checks: subgraphReadiness(subgraphs, probeTransport, readiness) }),
     ...authFeature(auth, subgraphs, production),
     ...documentsFeature(subgraphs),
+    ...(live ? [live] : []),
     ...features,
   ]) {
     const lifecycle = feature.setup(host);
@@ -232,6 +261,7 @@ export function createRouter({
     app,
     subgraphs,
     execute,
+    liveStats: () => live?.stats() ?? { connections: 0, subscribers: 0, consumers: 0 },
     async start(port, hostname = '127.0.0.1') {
       await apollo.start();
       for (const lifecycle of lifecycles) await lifecycle.start?.();
@@ -264,6 +294,21 @@ function authFeature(
   const options = auth ?? (identity ? { identityOrigin: new URL(identity.url).origin } : undefined);
   if (options === undefined) return [];
   return [createAuthFeature({ ...options, anonymousIntrospection: !production })];
+}
+
+/** Subscriptions, with tokens checked like every other operation's whenever there is auth. */
+function subscriptionsFeature(
+  transport: EventTransport,
+  subgraphs: readonly SubgraphEndpoint[],
+  auth: RouterDeps['auth'],
+) {
+  const identity = subgraphs.find((subgraph) => subgraph.name === 'identity');
+  const origin = auth && auth !== 'off' ? auth.identityOrigin : identity && new URL(identity.url).origin;
+  const jwksUrl = auth && auth !== 'off' && auth.jwksUrl ? auth.jwksUrl : `${origin}/.well-known/jwks.json`;
+  return createSubscriptionsFeature({
+    transport,
+    ...(auth !== 'off' && origin ? { verifier: createTokenVerifier({ jwksUrl }) } : {}),
+  });
 }
 
 /** Invoice PDFs on the router's origin, whenever the supergraph has the billing subgraph. */

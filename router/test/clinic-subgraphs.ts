@@ -18,6 +18,10 @@ export const clinic = {
     { id: 'a2', patientId: 'p2', doctorId: 'd1', start: '2030-01-07T08:30:00.000Z' },
     { id: 'a3', patientId: 'p1', doctorId: 'd2', start: '2030-01-07T09:00:00.000Z' },
   ],
+  observations: [
+    { id: 'o1', patientId: 'p1', status: 'FINAL', critical: true },
+    { id: 'o2', patientId: 'p2', status: 'FINAL', critical: false },
+  ],
 };
 
 type Row = { id: string };
@@ -48,12 +52,19 @@ const byId = <T extends Row>(rows: T[]) => {
 const patientOf = byId(clinic.patients.map((row) => ({ ...row, name: name(row) })));
 const doctorOf = byId(clinic.doctors.map((row) => ({ ...row, name: name(row) })));
 const appointmentOf = byId(clinic.appointments);
+const observationOf = byId(clinic.observations);
 
 const resolvers = {
   // The other subgraphs are part of the graph too; nothing here asks them anything, but /ready probes them.
   identity: {},
   billing: {},
-  observation: {},
+  observation: {
+    Query: { observation: (_: unknown, args: Row) => observationOf(args) },
+    Observation: {
+      __resolveReference: observationOf,
+      patient: ({ patientId }: { patientId: string }) => ({ __typename: 'Patient', id: patientId }),
+    },
+  },
   analytics: {},
   patient: {
     Query: {

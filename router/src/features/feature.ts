@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@hsg/kit';
 import type { RequestHook, Route, UpgradeRoute } from '@hsg/kit/http';
-import type { DocumentNode, FormattedExecutionResult } from 'graphql';
+import type { DocumentNode, FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import type { ContextContributor, RouterContext } from '../context.ts';
 import type { SubgraphEndpoint } from '../subgraphs.ts';
 
@@ -36,6 +36,8 @@ export interface FeatureHost {
   /** The context for a caller's headers, as every operation gets it. */
   contextFor(headers: IncomingHttpHeaders, request?: IncomingMessage): Promise<RouterContext>;
   execute: Execute;
+  /** The graph's API schema (what clients see), once the gateway has loaded: from a lifecycle's start() on. */
+  apiSchema(): GraphQLSchema;
   /** The gateway's Apollo Server; started before the router listens, usable from request handlers. */
   readonly apollo: ApolloServer<RouterContext>;
 }
