@@ -1,0 +1,4 @@
+import { embeddedLogBackend } from '@hsg/testing';
+import { describeNotificationAccess } from './access-suite.ts';
+
+describeNotificationAccess(embeddedLogBackend);

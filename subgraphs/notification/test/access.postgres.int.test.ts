@@ -1,0 +1,4 @@
+import { kafkaBackend } from '@hsg/testing';
+import { describeNotificationAccess } from './access-suite.ts';
+
+describeNotificationAccess(kafkaBackend);

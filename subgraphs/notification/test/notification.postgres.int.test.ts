@@ -1,0 +1,4 @@
+import { kafkaBackend } from '@hsg/testing';
+import { describeNotificationApi } from './notification-api.ts';
+
+describeNotificationApi(kafkaBackend);
