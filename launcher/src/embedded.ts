@@ -137,6 +137,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       production: options.production ?? false,
       corsOrigins: options.corsOrigins ?? [],
       ...(options.limits ? { limits: options.limits } : {}),
+      events: transport,
     });
     const routerPort = await router.start(options.ports?.router ?? routerPart.port);
     started.push(router);

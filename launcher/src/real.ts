@@ -99,15 +99,17 @@ export async function startRealMode({
           : {}),
       });
     }
-    await start(
-      routerPart,
-      Object.fromEntries(
+    await start(routerPart, {
+      ...Object.fromEntries(
         subgraphParts().map((part) => [
           subgraphUrlVariable(part),
           `http://127.0.0.1:${portOf(part)}/graphql`,
         ]),
       ),
-    );
+      // Subscriptions: the router follows the domain events itself.
+      KAFKA_BROKERS: infra.KAFKA_BROKERS,
+      KAFKA_TOPIC_PREFIX: topicPrefixOf(schemaPrefix),
+    });
   } catch (error) {
     await stop();
     throw error;

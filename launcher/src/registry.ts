@@ -9,6 +9,7 @@ import type { BillingSubgraph } from '@hsg/billing';
 import type { DoctorSubgraph } from '@hsg/doctor';
 import type { IdentitySubgraph } from '@hsg/identity';
 import type { AnySubgraph } from '@hsg/kit/runtime';
+import type { NotificationSubgraph } from '@hsg/notification';
 import type { ObservationSubgraph } from '@hsg/observation';
 import type { PatientSubgraph } from '@hsg/patient';
 
@@ -68,6 +69,7 @@ export const subgraphs: {
   billing: SubgraphPart<BillingSubgraph>;
   observation: SubgraphPart<ObservationSubgraph>;
   analytics: SubgraphPart<AnalyticsSubgraph>;
+  notification: SubgraphPart<NotificationSubgraph>;
 } = {
   identity: subgraph(
     'identity',
@@ -96,6 +98,12 @@ export const subgraphs: {
     4107,
     'mongo',
     async () => (await import('@hsg/analytics')).analyticsSubgraph,
+  ),
+  notification: subgraph(
+    'notification',
+    4108,
+    'postgres',
+    async () => (await import('@hsg/notification')).notificationSubgraph,
   ),
 };
 

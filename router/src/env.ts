@@ -38,6 +38,9 @@ const schema = z.object({
   /** Browser origins allowed by CORS, comma-separated (https://app.example,http://localhost:5173); none by default. */
   CORS_ORIGINS: envFields.origins(),
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).max(4096).default(30),
+  /** Subscriptions read the domain events from here; without it, the router serves no subscriptions. */
+  KAFKA_BROKERS: envFields.kafkaBrokers().optional(),
+  KAFKA_TOPIC_PREFIX: envFields.kafkaTopicPrefix(),
   /** GRAPHQL_MAX_TOKENS, _DEPTH, _ALIASES, _ROOT_FIELDS, _DIRECTIVES, _COST. */
   ...limitEnvFields(routerLimitDefaults),
 });

@@ -1,4 +1,5 @@
 import { createLogger, onShutdown } from '@hsg/kit';
+import { createKafkaTransport } from '@hsg/kit/events';
 import { loadSupergraphSdl } from '@hsg/schema';
 import { parseRouterEnv } from './env.ts';
 import { createRouter } from './router.ts';
@@ -6,6 +7,14 @@ import { createRouter } from './router.ts';
 // Real mode: the router as its own process, configured by the environment.
 const env = parseRouterEnv();
 const logger = createLogger({ service: 'router', level: env.LOG_LEVEL });
+const events = env.KAFKA_BROKERS
+  ? createKafkaTransport({
+      brokers: env.KAFKA_BROKERS,
+      topicPrefix: env.KAFKA_TOPIC_PREFIX,
+      clientId: 'router',
+      logger,
+    })
+  : undefined;
 const router = createRouter({
   supergraphSdl: await loadSupergraphSdl(env.SUPERGRAPH_PATH),
   logger,
@@ -18,6 +27,7 @@ const router = createRouter({
   drainDelayMs: env.DRAIN_DELAY_MS,
   maxBodyBytes: env.MAX_BODY_BYTES,
   corsOrigins: env.CORS_ORIGINS,
+  ...(events ? { events } : {}),
 });
 const port = await router.start(env.PORT, env.HOST);
 logger.info(
@@ -28,4 +38,7 @@ logger.info(
   'router ready',
 );
 
-onShutdown(logger, () => router.stop());
+onShutdown(logger, async () => {
+  await router.stop();
+  await events?.close();
+});

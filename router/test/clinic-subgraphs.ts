@@ -66,6 +66,7 @@ const resolvers = {
     },
   },
   analytics: {},
+  notification: {},
   patient: {
     Query: {
       patient: (_: unknown, args: Row) => patientOf(args),

@@ -17,6 +17,7 @@ describe('parseRouterEnv', () => {
       MAX_BODY_BYTES: 262_144,
       CORS_ORIGINS: [],
       QUERY_PLAN_CACHE_MIB: 30,
+      KAFKA_TOPIC_PREFIX: '',
       GRAPHQL_MAX_TOKENS: routerLimitDefaults.maxTokens,
       GRAPHQL_MAX_DEPTH: routerLimitDefaults.maxDepth,
       GRAPHQL_MAX_ALIASES: routerLimitDefaults.maxAliases,

@@ -167,6 +167,7 @@ describe('router while a subgraph is down', () => {
         billing: 'up',
         observation: 'up',
         analytics: 'up',
+        notification: 'up',
       },
     });
   });
@@ -185,6 +186,7 @@ describe('router while a subgraph is down', () => {
         billing: 'up',
         observation: 'up',
         analytics: 'up',
+        notification: 'up',
       },
     });
     // What it is ready for: an operation that needs only the subgraphs that are up.
@@ -193,7 +195,16 @@ describe('router while a subgraph is down', () => {
   });
 
   it('answers /ready with 503 not ready when no subgraph answers', async () => {
-    await stop('identity', 'patient', 'doctor', 'appointment', 'billing', 'observation', 'analytics');
+    await stop(
+      'identity',
+      'patient',
+      'doctor',
+      'appointment',
+      'billing',
+      'observation',
+      'analytics',
+      'notification',
+    );
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({
@@ -206,6 +217,7 @@ describe('router while a subgraph is down', () => {
         billing: 'down',
         observation: 'down',
         analytics: 'down',
+        notification: 'down',
       },
     });
   });

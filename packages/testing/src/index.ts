@@ -11,6 +11,7 @@ export {
   graphqlRequest,
   retryUnavailable,
 } from './graphql.ts';
+export { type LiveConnection, type LiveResult, liveConnection, liveUrlOf } from './live.ts';
 export { temporaryMigrations } from './migrations.ts';
 export { uniqueName } from './names.ts';
 export { type Links, login, sessions, testAdmin } from './sessions.ts';

@@ -90,7 +90,7 @@ export function notificationSubscriptions({
 
   async function projectDoctor(trx: Trx, doctor: DoctorSnapshot): Promise<void> {
     await sql`insert into doctor_projection (id, license_number, time_zone, active, version)
-      values (${lower(doctor.id)}, ${doctor.licenseNumber.trim()}, ${doctor.timeZone}, ${doctor.active},
+      values (${lower(doctor.id)}, ${doctor.licenseNumber.trim().toUpperCase()}, ${doctor.timeZone}, ${doctor.active},
         ${doctor.version})
       on conflict (id) do update set license_number = excluded.license_number,
         time_zone = excluded.time_zone, active = excluded.active, version = excluded.version,
@@ -204,7 +204,8 @@ export function notificationSubscriptions({
     trx: Trx,
     observation: ObservationSnapshot,
   ): Promise<{ recipient: Recipient; route: CriticalRoute }> {
-    const identifier = observation.source.orderingProvider?.identifier.trim();
+    // Doctor keeps license numbers upper-case (its validation); a lab may send them in any case.
+    const identifier = observation.source.orderingProvider?.identifier.trim().toUpperCase();
     if (identifier) {
       const ordering = await trx
         .selectFrom('doctor_projection')

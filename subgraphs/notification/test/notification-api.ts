@@ -151,7 +151,10 @@ export function describeNotificationApi(makeBackend: () => EventBackend): void {
             messageId: uuidv4(),
             placerOrder: 'ORD-9',
             fillerOrder: null,
-            orderingProvider: { identifier: ` ${parties.licenseNumber} `, name: 'Hopper^Grace' },
+            orderingProvider: {
+              identifier: ` ${parties.licenseNumber.toLowerCase()} `,
+              name: 'Hopper^Grace',
+            },
           },
         });
         const row = await h.notificationOf(recorded.id);
@@ -163,7 +166,7 @@ export function describeNotificationApi(makeBackend: () => EventBackend): void {
           subject: 'Critical lab result waiting for review',
         });
         expect(row.body).toContain(`A critical lab result is waiting for patient MRN ${parties.mrn}.`);
-        expect(row.body).toContain(`ordering doctor (license ${parties.licenseNumber})`);
+        expect(row.body).toContain(`ordering doctor (license ${parties.licenseNumber.toUpperCase()})`);
         for (const secret of ['Potassium', '2823-3', 'Ada', 'Example', 'Hopper', 'Grace'])
           expect(`${row.subject}\n${row.body}`).not.toContain(secret);
         expect(row.subject).not.toContain(parties.mrn);

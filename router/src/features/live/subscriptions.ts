@@ -3,6 +3,7 @@ import type { Principal, TokenVerifier } from '@hsg/kit/auth';
 import { bearerTokenOf } from '@hsg/kit/auth';
 import type { CloudEvent, EventTransport } from '@hsg/kit/events';
 import { parseOptionsFor, routerLimitDefaults, shapeLimitRules } from '@hsg/kit/graphql';
+import { sendJson } from '@hsg/kit/http';
 import {
   type ExecutionArgs,
   type ExecutionResult,
@@ -95,16 +96,24 @@ export function createSubscriptionsFeature(options: SubscriptionsOptions): Subsc
     for (const [type, read] of Object.entries(field.events)) readers.set(type, { field, read });
   let feed: ReturnType<typeof createEventFeed> | undefined;
 
+  const stats = (): LiveStats => ({
+    connections: connections.size,
+    subscribers: [...subscribers.values()].reduce((sum, set) => sum + set.size, 0),
+    consumers: feed?.consumers() ?? 0,
+  });
+
   return {
     name: 'subscriptions',
-    stats: () => ({
-      connections: connections.size,
-      subscribers: [...subscribers.values()].reduce((sum, set) => sum + set.size, 0),
-      consumers: feed?.consumers() ?? 0,
-    }),
+    stats,
     setup(host) {
       const { logger } = host;
       const wss = new WebSocketServer({ noServer: true, maxPayload: 262_144 });
+      // Counts only (no one's data): how many are connected and subscribed, for operators and tests.
+      host.route({
+        method: 'GET',
+        path: '/live',
+        handler: (_request, response) => sendJson(response, 200, stats()),
+      });
       host.upgrade({
         path,
         handler(request, socket, head) {
