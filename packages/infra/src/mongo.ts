@@ -45,8 +45,9 @@ export function mongoService(): Service {
     await mkdir(base, { recursive: true });
     await ensureMavenLibs(path.join(packageDir, 'mongo', 'pom.xml'), libsDir, path.join(base, 'maven.log'));
     await ensureCompiled();
-    // A capped serial-GC heap keeps it near 64 MB idle (uncapped it grows past 400 MB).
-    const jvm = ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
+    // A capped serial-GC heap keeps it near 64 MB idle (uncapped it grows past 400 MB). It keeps every
+    // document in that heap: 128 MB ran out at 100,000 analytics events (facts, markers and buckets).
+    const jvm = ['-Xmx768m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
     // slf4j-simple: timestamps, and no INFO line for every client connect/close (health checks too).
     const logging = [
       '-Dorg.slf4j.simpleLogger.showDateTime=true',
