@@ -19,13 +19,13 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{packages,subgraphs,router,schema,launcher}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{packages,subgraphs,router,schema,launcher,hl7-bridge}/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
     },
     {
       ...common,
       displayName: 'int',
-      testMatch: ['<rootDir>/{packages,subgraphs,router,schema,launcher}/**/*.int.test.ts'],
+      testMatch: ['<rootDir>/{packages,subgraphs,router,schema,launcher,hl7-bridge}/**/*.int.test.ts'],
       globalSetup: '<rootDir>/packages/testing/src/global-setup.ts',
     },
     {

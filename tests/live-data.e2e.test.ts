@@ -1,3 +1,4 @@
+import { connectMllp } from '@hsg/hl7-bridge';
 import {
   dataOf,
   graphqlRequest,
@@ -10,9 +11,22 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { embeddedSystem, type RunningSystem, realSystem } from './systems.ts';
 
-const LOINC = 'http://loinc.org';
-const RECORD = `mutation Record($input: RecordLabResultsInput!) {
-  recordLabResults(input: $input) { duplicate observations { id } } }`;
+/**
+ * An ORU^R01 from a lab: two OBR groups (the second ordered by `orderedBy`), OBX of five value types, one
+ * of them a panic value (LL).
+ */
+const labMessage = (id: string, mrn: string, orderedBy: string) =>
+  [
+    `MSH|^~\\&|SYNTH-LIS|CITYLAB|HSG|CLINIC|20261201083000+0100||ORU^R01^ORU_R01|${id}|P|2.5.1`,
+    `PID|1||${mrn}^^^HSG^MR||Live^Ines||19800203|F`,
+    'OBR|1|PLC-1^HSG|FIL-1^LAB|24323-8^Metabolic panel^LN|||20261201071500+0100',
+    'OBX|1|NM|2345-7^Glucose^LN||182|mg/dL^mg/dL^UCUM|70-99|H|||F',
+    'OBX|2|SN|2160-0^Creatinine^LN||<^0.3|mg/dL^mg/dL^UCUM|0.6-1.3|L|||F',
+    'OBX|3|CWE|5778-6^Color of Urine^LN||371244009^Yellow^SCT||||||F',
+    `OBR|2|PLC-2^HSG|FIL-2^LAB|2823-3^Potassium^LN|||20261201073000+0100|||||||||${orderedBy}^Doctor^Pavel`,
+    'OBX|1|NM|2823-3^Potassium^LN||2.1|mmol/L^mmol/L^UCUM|3.5-5.1|LL|||F',
+    'OBX|2|ST|8251-1^Service comment^LN||Haemolysed sample||||||F',
+  ].join('\r');
 const LAB_RESULTS = `subscription ($p: ID) { labResultReceived(patientId: $p) {
   id status critical code { coding { code } } patient { id } } }`;
 const CHANGES = `subscription ($d: ID) { appointmentChanged(doctorId: $d) {
@@ -93,7 +107,8 @@ describe.each([
     const [ines, otto] = [await register('Ines'), await register('Otto')];
     const [pavel, petra] = [await doctor('Pavel'), await doctor('Petra')];
 
-    const pavelLive = live(await system.as('CLINICIAN', { doctorId: pavel.id }));
+    const pavelHeaders = await system.as('CLINICIAN', { doctorId: pavel.id });
+    const pavelLive = live(pavelHeaders);
     const petraLive = live(await system.as('CLINICIAN', { doctorId: petra.id }));
     const inesLive = live(await system.as('PATIENT', { patientId: ines.id }));
     const ottoLive = live(await system.as('PATIENT', { patientId: otto.id }));
@@ -128,37 +143,31 @@ describe.each([
       },
     });
 
-    const lab = await system.as('INTEGRATION');
-    const recorded = await retryUnavailable(
-      () =>
-        gql(lab, RECORD, {
-          input: {
-            patientMrn: ines.mrn,
-            source: { sendingFacility: 'CITYLAB', messageId: `LIVE-${suffix}` },
-            results: [
-              {
-                code: { system: LOINC, code: '2823-3' },
-                status: 'FINAL',
-                valueQuantity: { value: 6.9, unit: 'mmol/L' },
-                interpretation: ['HH'],
-                orderingProvider: { identifier: pavel.licenseNumber },
-              },
-              {
-                code: { system: LOINC, code: '2345-7' },
-                status: 'FINAL',
-                valueQuantity: { value: 5.1, unit: 'mmol/L' },
-                interpretation: ['N'],
-              },
-            ],
-          },
-        }),
-      { attempts: 150, delayMs: 100 },
+    // The lab sends over MLLP; the bridge answers AA only once the results are stored. (Observation may
+    // not know Ines yet when the first try arrives: AR then, and a lab resends.)
+    const sender = await connectMllp(system.mllp);
+    const message = labMessage(`LIVE-${suffix}`, ines.mrn, pavel.licenseNumber);
+    let ack = await sender.send(message);
+    for (let attempt = 0; /\|AR\|/.test(ack) && attempt < 100; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ack = await sender.send(message);
+    }
+    expect(ack).toMatch(new RegExp(`^MSA\\|AA\\|LIVE-${suffix}`, 'm'));
+    expect(await sender.send(message)).toMatch(/^MSA\|AA\|/m); // a resend: stored once
+    await sender.close();
+    const stored = dataOf<{ totalCount: number; edges: Array<{ node: { id: string } }> }>(
+      await gql(
+        pavelHeaders,
+        'query ($p: ID!) { observations(patientId: $p, first: 20) { totalCount edges { node { id } } } }',
+        {
+          p: ines.id,
+        },
+      ),
+      'observations',
     );
-    const ids = dataOf<{ observations: Array<{ id: string }> }>(
-      recorded,
-      'recordLabResults',
-    ).observations.map((o) => o.id);
-    await waitFor(async () => inesResults.results.length === 2 && pavelResults.results.length === 2, 20_000);
+    expect(stored.totalCount).toBe(5);
+    const ids = stored.edges.map((edge) => edge.node.id);
+    await waitFor(async () => inesResults.results.length === 5 && pavelResults.results.length === 5, 20_000);
     const received = (results: typeof inesResults.results) =>
       results.map((result) => (result.data?.labResultReceived as { id: string } | undefined)?.id).sort();
     expect(received(inesResults.results)).toEqual([...ids].sort());

@@ -13,6 +13,8 @@ import { collectEvents, sessions, testAdmin, uniqueName } from '@hsg/testing';
 /** The running system as a test sees it: the router's URL, its users, and the domain topics. */
 export interface RunningSystem {
   routerUrl: string;
+  /** The HL7 bridge's MLLP listener. */
+  mllp: { host: string; port: number };
   /** Authorization headers of a user with that role (created by the test's ADMIN on first use). */
   as: ReturnType<typeof sessions>;
   /** Records of `topic` whose subject is `subject`, read from the beginning by a fresh group. */
@@ -54,6 +56,7 @@ export async function embeddedSystem(options: SystemOptions = {}): Promise<Runni
   return {
     logs: () => [...lines],
     routerUrl: system.routerUrl,
+    mllp: system.mllp,
     as: sessions(system.routerUrl),
     eventsFor: (topic, subject, atLeast) =>
       collectEvents(system.transport, topic, subject, atLeast).then((found) =>
@@ -97,6 +100,7 @@ export async function realSystem(options: SystemOptions = {}): Promise<RunningSy
   return {
     logs: () => [...lines],
     routerUrl: system.routerUrl,
+    mllp: system.mllp as { host: string; port: number }, // started with an admin: the bridge runs
     as: sessions(system.routerUrl),
     eventsFor: (topic, subject, atLeast) =>
       collectEvents(transport, topic, subject, atLeast).then((found) => found.map(({ event }) => event)),

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { createGraphLabResultsSink, startHl7Bridge } from '@hsg/hl7-bridge';
 import { freePort } from '@hsg/infra';
 import { createLogger, envFields, type Logger, onShutdown, parseEnv } from '@hsg/kit';
 import { createEmbeddedLog, type EventTransport, eventLogMigrations } from '@hsg/kit/events';
@@ -9,10 +10,13 @@ import { EmbeddedPostgres, runMigrations, type SqlDatabase } from '@hsg/kit/sql'
 import { createRouter } from '@hsg/router';
 import { loadSupergraphSdl } from '@hsg/schema';
 import { z } from 'zod';
+import { bridgeLoginInProcess } from './bridge-user.ts';
 import { type DemoUser, demoPassword, loadDemoData } from './demo-data.ts';
 import { portEnvFields, portsFromEnv } from './port-env.ts';
 import { repoRoot } from './processes.ts';
 import {
+  hl7Bridge as bridgePart,
+  listeners,
   type PartPorts,
   router as routerPart,
   type SubgraphDefinitionOf,
@@ -56,6 +60,9 @@ export interface EmbeddedSystem {
   /** The embedded event log, for tools and tests that want to read the topics. */
   transport: EventTransport;
   subgraphs: RunningSubgraphs;
+  /** The HL7 bridge: MLLP senders connect here; `hl7Url` takes POST /hl7. */
+  mllp: { host: string; port: number };
+  hl7Url: string;
   stop(): Promise<void>;
 }
 
@@ -141,7 +148,29 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     });
     const routerPort = await router.start(options.ports?.router ?? routerPart.port);
     started.push(router);
-    return { routerUrl: `http://127.0.0.1:${routerPort}/graphql`, demoUsers, transport, subgraphs, stop };
+    const routerUrl = `http://127.0.0.1:${routerPort}/graphql`;
+    // The bridge records through the router like any lab system, as its own INTEGRATION user.
+    const bridgeLogger = logger.child({ subgraph: 'hl7-bridge' });
+    const bridge = await startHl7Bridge({
+      sink: createGraphLabResultsSink({
+        graphUrl: routerUrl,
+        ...(await bridgeLoginInProcess(subgraphs.identity)),
+        logger: bridgeLogger,
+      }),
+      logger: bridgeLogger,
+      mllpPort: options.ports?.['hl7-mllp'] ?? listeners[0].port,
+      httpPort: options.ports?.['hl7-bridge'] ?? bridgePart.port,
+    });
+    started.push({ stop: () => bridge.close() });
+    return {
+      routerUrl,
+      demoUsers,
+      transport,
+      subgraphs,
+      mllp: { host: '127.0.0.1', port: bridge.mllpPort },
+      hl7Url: `http://127.0.0.1:${bridge.httpPort}/hl7`,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -194,6 +223,10 @@ if (import.meta.main) {
       `${subgraph.name} subgraph:`,
       subgraph.url,
     ]),
+    [
+      'HL7 v2 over MLLP:',
+      `${system.mllp.host}:${system.mllp.port} (npm run hl7:send), POST ${system.hl7Url}`,
+    ],
   ];
   const width = Math.max(...urls.map(([label]) => label.length));
   process.stdout.write(

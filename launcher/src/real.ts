@@ -5,15 +5,17 @@ import { deleteKafkaTopics } from '@hsg/kit/events';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { z } from 'zod';
+import { bridgeLoginThroughGraph } from './bridge-user.ts';
 import { portEnvFields, portsFromEnv } from './port-env.ts';
 import { type ManagedProcess, runProcess, waitForHttp } from './processes.ts';
 import {
+  hl7Bridge,
+  listeners,
   type Part,
   type PartPorts,
   type PartStore,
   parts,
   router as routerPart,
-  type SubgraphName,
   subgraphParts,
   subgraphUrlVariable,
 } from './registry.ts';
@@ -35,7 +37,7 @@ export interface RealModeOptions {
 /** A free port for every part, found now (processes are polled on their port, so 0 will not do). */
 export async function freePorts(): Promise<PartPorts> {
   const ports: PartPorts = {};
-  for (const part of parts) ports[part.name as SubgraphName | 'router'] = await freePort();
+  for (const part of [...parts, ...listeners]) ports[part.name as keyof PartPorts] = await freePort();
   return ports;
 }
 
@@ -70,7 +72,8 @@ export async function startRealMode({
   const stop = async () => {
     for (const part of started.reverse()) await part.stop();
   };
-  const portOf = (part: Part) => ports[part.name as SubgraphName | 'router'] ?? part.port;
+  const portOf = (part: Part) => ports[part.name as keyof PartPorts] ?? part.port;
+  const mllpPort = ports['hl7-mllp'] ?? listeners[0].port;
   const start = async (part: Part, env: Record<string, string>) => {
     const process_ = runProcess(
       part.name,
@@ -110,12 +113,24 @@ export async function startRealMode({
       KAFKA_BROKERS: infra.KAFKA_BROKERS,
       KAFKA_TOPIC_PREFIX: topicPrefixOf(schemaPrefix),
     });
+    // The bridge records through the router as its own INTEGRATION user, set up by the first ADMIN.
+    if (admin) {
+      const login = await bridgeLoginThroughGraph(`http://127.0.0.1:${portOf(routerPart)}/graphql`, admin);
+      await start(hl7Bridge, {
+        GRAPH_URL: `http://127.0.0.1:${portOf(routerPart)}/graphql`,
+        HL7_USERNAME: login.username,
+        HL7_PASSWORD: login.password,
+        HL7_MLLP_PORT: String(mllpPort),
+      });
+    }
   } catch (error) {
     await stop();
     throw error;
   }
   return {
     routerUrl: `http://127.0.0.1:${portOf(routerPart)}/graphql`,
+    /** The HL7 bridge's MLLP listener (only when started with an `admin`, who sets up its user). */
+    mllp: admin ? { host: '127.0.0.1', port: mllpPort } : undefined,
     /** Before this run's Kafka topics (for a client that reads its events). */
     topicPrefix: topicPrefixOf(schemaPrefix),
     stop,

@@ -120,8 +120,20 @@ export const router: Part = {
   main: 'router/src/index.ts',
 };
 
-/** Every part, subgraphs first (the router starts last and stops first). */
-export const parts: Part[] = [...Object.values(subgraphs), router];
+/** The HL7 v2 bridge: MLLP (its own port, below) and POST /hl7 on its HTTP port; no store of its own. */
+export const hl7Bridge: Part = {
+  name: 'hl7-bridge',
+  kind: 'bridge',
+  port: 4109,
+  stores: [],
+  main: 'hl7-bridge/src/index.ts',
+};
+
+/** Listeners that are not a part's HTTP port, by name: the bridge's MLLP port and its variable. */
+export const listeners = [{ name: 'hl7-mllp', variable: 'HL7_MLLP_PORT', port: 2575 }] as const;
+
+/** Every part, subgraphs first, then the router, then the bridge (which records through the router). */
+export const parts: Part[] = [...Object.values(subgraphs), router, hl7Bridge];
 
 export const subgraphParts = (): SubgraphPart[] => Object.values(subgraphs);
 
@@ -134,7 +146,8 @@ export const subgraphUrlVariable = (part: Part): string =>
   `SUBGRAPH_URL_${part.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
 /** A port per part name; a part left out keeps its default. */
-export type PartPorts = Partial<Record<SubgraphName | 'router', number>>;
+export type PartPorts = Partial<Record<SubgraphName | 'router' | 'hl7-bridge' | 'hl7-mllp', number>>;
 
 /** Port 0 for every part: each binds whatever port is free (in-process runs, which learn their URLs). */
-export const anyPorts = (): PartPorts => Object.fromEntries(parts.map((part) => [part.name, 0]));
+export const anyPorts = (): PartPorts =>
+  Object.fromEntries([...parts, ...listeners].map((part) => [part.name, 0]));
