@@ -25,8 +25,29 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** Ports this process handed out already: never the same one twice. */
+const handedOut = new Set<number>();
+/** Below Linux's ephemeral range (32768-60999), above the system's default ports (2575, 4000-4109). */
+const pickedRange = { from: 20_000, size: 12_000 };
+
+/**
+ * A free port for a process that binds it a moment later. Picked at random below the OS's ephemeral
+ * range, because that is where every port-0 listener lands: a port the OS handed out (bind 0, release)
+ * could be taken by a test's port-0 server before the process binds it, and then the launcher would be
+ * probing someone else's server (seen in CI: the router's /auth/login answered by a subgraph).
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = pickedRange.from + Math.floor(Math.random() * pickedRange.size);
+    if (handedOut.has(port) || !(await isPortFree(port, host))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  return osAssignedPort(host);
+}
+
 /** A port the OS considers free right now (bind to 0, read it, release it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+function osAssignedPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
