@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createTokenVerifier } from '@hsg/kit/auth';
 import type { EventTransport } from '@hsg/kit/events';
 import { loadSupergraphSdl } from '@hsg/schema';
-import { createTestKeys, type EventBackend, embeddedLogBackend, type TestKeys, waitFor } from '@hsg/testing';
+import {
+  createTestKeys,
+  type EventBackend,
+  embeddedLogBackend,
+  setupTimeoutMs,
+  type TestKeys,
+  waitFor,
+} from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -87,7 +94,7 @@ describe('subscriptions at the router (graphql-ws on /graphql)', () => {
     router = started.router;
     url = `ws://127.0.0.1:${started.port}/graphql`;
     keys = await createTestKeys();
-  }, 60_000);
+  }, setupTimeoutMs);
   afterAll(async () => {
     for (const each of clients) await each.dispose();
     await router.stop();

@@ -1,7 +1,7 @@
 import { silentLogger } from '@hsg/kit';
 import { createLeasedLoop, eventKitMigrations, type LeasedLoop } from '@hsg/kit/events';
 import { runMigrations, type SqlDatabase } from '@hsg/kit/sql';
-import { pgliteBackend, waitFor } from '@hsg/testing';
+import { pgliteBackend, setupTimeoutMs, waitFor } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 
@@ -12,7 +12,7 @@ const loops: LeasedLoop[] = [];
 beforeAll(async () => {
   database = await backend.open(backend.newNamespace());
   await runMigrations(database, [eventKitMigrations]);
-}, 60_000);
+}, setupTimeoutMs);
 
 afterAll(async () => {
   for (const loop of loops) await loop.stop();

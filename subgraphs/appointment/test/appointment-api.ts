@@ -1,5 +1,11 @@
 import { appointmentTopic } from '@hsg/contracts';
-import { collectEvents, type EventBackend, errorCode, type GraphQLResponse } from '@hsg/testing';
+import {
+  collectEvents,
+  type EventBackend,
+  errorCode,
+  type GraphQLResponse,
+  setupTimeoutMs,
+} from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { type Appointment, berlin, type Harness, START, startHarness } from './harness.ts';
@@ -106,7 +112,7 @@ export function describeAppointmentApi(makeBackend: () => EventBackend): void {
       let ids: { patientId: string; doctorId: string };
       beforeAll(async () => {
         ids = await h.parties();
-      }, 60_000);
+      }, setupTimeoutMs);
 
       it.each([
         [
@@ -379,7 +385,7 @@ export function describeAppointmentApi(makeBackend: () => EventBackend): void {
         const booked = [];
         for (const time of times) booked.push(await h.booked(booking(ids, berlin(day, time))));
         await cancel(booked[2]?.id ?? '');
-      }, 60_000);
+      }, setupTimeoutMs);
 
       type Page = {
         totalCount: number;
@@ -478,7 +484,7 @@ export function describeAppointmentApi(makeBackend: () => EventBackend): void {
             { weekday: 'MON', start: '08:00', end: '12:00' },
           ],
         }));
-      }, 60_000);
+      }, setupTimeoutMs);
 
       it.each([
         ['spring-forward', '2026-03-29', '2026-03-29T07:00:00.000Z', '2026-03-29T15:00:00.000Z'],

@@ -1,7 +1,7 @@
 import { silentLogger } from '@hsg/kit';
 import { eventKitMigrations } from '@hsg/kit/events';
 import { runMigrations, type SqlDatabase } from '@hsg/kit/sql';
-import { type SqlBackend, waitFor } from '@hsg/testing';
+import { type SqlBackend, setupTimeoutMs, waitFor } from '@hsg/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { type Kysely, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
@@ -84,7 +84,7 @@ export function describeNoShowJob(makeBackend: () => SqlBackend): void {
     first = await backend.open(namespace);
     await runMigrations(first, [eventKitMigrations, appointmentMigrations]);
     second = await backend.open(namespace); // a second connection (pool), like a second instance
-  }, 60_000);
+  }, setupTimeoutMs);
 
   beforeEach(async () => {
     await db().deleteFrom('appointments').execute();

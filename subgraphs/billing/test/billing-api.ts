@@ -1,4 +1,4 @@
-import { type EventBackend, errorCode, type GraphQLResponse, waitFor } from '@hsg/testing';
+import { type EventBackend, errorCode, type GraphQLResponse, setupTimeoutMs, waitFor } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { v4 as uuidv4 } from 'uuid';
 import { type Harness, INVOICE_FIELDS, type Parties, startHarness } from './harness.ts';
@@ -189,7 +189,7 @@ export function describeBillingApi(makeBackend: () => EventBackend): void {
       let parties: Parties;
       beforeAll(async () => {
         parties = await h.parties({ consultationFee: { amount: 10000, currency: 'EUR' } });
-      }, 60_000);
+      }, setupTimeoutMs);
 
       it('takes partial payments to PARTIALLY_PAID and the last one to PAID, with their events', async () => {
         const { invoiceId } = await h.completed(parties);
@@ -350,7 +350,7 @@ export function describeBillingApi(makeBackend: () => EventBackend): void {
       beforeAll(async () => {
         parties = await h.parties();
         for (let index = 0; index < 3; index++) ids.push((await h.completed(parties)).invoiceId);
-      }, 60_000);
+      }, setupTimeoutMs);
 
       it('finds an invoice by number, lists a patient’s invoices newest first with cursors, and answers null for unknown ids', async () => {
         const first = (await invoice(ids[0] as string)) as Invoice;

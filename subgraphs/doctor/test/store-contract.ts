@@ -2,7 +2,7 @@ import { doctorRegistered, doctorTopic, doctorUpdated } from '@hsg/contracts';
 import { type AppError, isAppError } from '@hsg/kit';
 import { eventKitMigrations, type OutgoingEvent, outgoing } from '@hsg/kit/events';
 import { isUniqueViolation, runMigrations, type SqlDatabase } from '@hsg/kit/sql';
-import { type SqlBackend, uniqueName } from '@hsg/testing';
+import { type SqlBackend, setupTimeoutMs, uniqueName } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
@@ -73,7 +73,7 @@ export function describeDoctorStoreContract(backend: SqlBackend): void {
     database = await backend.open(backend.newNamespace());
     await runMigrations(database, [eventKitMigrations, doctorMigrations]);
     store = createSqlDoctorStore(database);
-  }, 60_000);
+  }, setupTimeoutMs);
 
   afterAll(async () => {
     await backend.dispose();

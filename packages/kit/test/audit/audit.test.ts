@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { sharedTestKeys, type TokenRequest } from '@hsg/testing';
+import { setupTimeoutMs, sharedTestKeys, type TokenRequest } from '@hsg/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'graphql';
 import { z } from 'zod';
@@ -385,7 +385,7 @@ describe('the outbox sink', () => {
     postgres = await EmbeddedPostgres.open();
     database = await postgres.database('audit_sink', { onQuery: ({ sql }) => statements.push(sql) });
     await runMigrations(database, [eventKitMigrations]);
-  }, 60_000);
+  }, setupTimeoutMs);
   afterAll(async () => {
     await database.close();
     await postgres.close();

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { EventBackend } from '../event-backends.ts';
 import { temporaryMigrations } from '../migrations.ts';
 import { uniqueName } from '../names.ts';
+import { setupTimeoutMs } from '../timeouts.ts';
 import { waitFor } from '../wait.ts';
 
 const KEYS = 20;
@@ -152,7 +153,7 @@ export function describeEventTransportContract(makeBackend: () => EventBackend):
     const events = [];
     for (let n = 1; n <= PER_KEY; n++) for (let k = 0; k < KEYS; k++) events.push({ key: `key-${k}`, n });
     await produce(events);
-  }, 60_000);
+  }, setupTimeoutMs);
 
   afterAll(async () => {
     for (const component of running.reverse()) await component.stop();

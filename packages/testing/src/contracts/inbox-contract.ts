@@ -13,6 +13,7 @@ import { sql } from 'kysely';
 import type { SqlBackend } from '../databases.ts';
 import { temporaryMigrations } from '../migrations.ts';
 import { uniqueName } from '../names.ts';
+import { setupTimeoutMs } from '../timeouts.ts';
 
 /** An inbox implementation under test, with the effect the contract applies written its way. */
 export interface InboxBackend<Unit> {
@@ -141,7 +142,7 @@ export function describeInboxContract<Unit>(makeBackend: () => InboxBackend<Unit
 
   beforeAll(async () => {
     store = await backend.open();
-  }, 60_000);
+  }, setupTimeoutMs);
 
   afterAll(async () => {
     await backend.dispose();
