@@ -1,3 +1,4 @@
+import { entityLoader, loaderMemo } from '@hsg/kit/runtime';
 import DataLoader from 'dataloader';
 import { type NotificationDomain, pageArgs } from './domain.ts';
 import type { Notification, NotificationPage, Visibility } from './model.ts';
@@ -13,22 +14,11 @@ export interface ConnectionArgs {
  * and the policies load through these too); lists hold only what `visible` allows.
  */
 export function createRequestLoaders(domain: NotificationDomain, visible: Visibility) {
-  const memo = new Map<string, DataLoader<string, unknown>>();
-  function memoized<T>(key: string, create: () => DataLoader<string, T>): DataLoader<string, T> {
-    let loader = memo.get(key) as DataLoader<string, T> | undefined;
-    if (!loader) {
-      loader = create();
-      memo.set(key, loader as DataLoader<string, unknown>);
-    }
-    return loader;
-  }
+  const memoized = loaderMemo();
   const doctorId = typeof visible === 'object' && 'doctorId' in visible ? visible.doctorId : undefined;
 
   return {
-    notification: new DataLoader<string, Notification | undefined>(async (ids) => {
-      const found = new Map((await domain.byIds(ids)).map((item) => [item.id, item]));
-      return ids.map((id) => found.get(id.toLowerCase()));
-    }),
+    notification: entityLoader<Notification>((ids) => domain.byIds(ids)),
     /** The calling CLINICIAN's reach per patient (nothing for anyone else). */
     reach: new DataLoader<string, { cared: boolean; addressed: boolean }>(async (patientIds) =>
       doctorId

@@ -1,5 +1,5 @@
 export { type EngineName, type GraphQLEngine, startEngine } from './engines.ts';
-export { entityLoader } from './loaders.ts';
+export { entityLoader, loaderMemo } from './loaders.ts';
 export { formatExecution } from './mercurius-errors.ts';
 export {
   parseSubgraphEnv,

@@ -14,3 +14,19 @@ export function entityLoader<Entity extends { id: string }>(
     return ids.map((id) => byId.get(id.toLowerCase()));
   });
 }
+
+/**
+ * One request's loaders per distinct argument set (a page size, a filter): `memo(key, create)` answers the
+ * loader made for that key, creating it on first use, so equal arguments share one batch.
+ */
+export function loaderMemo(): <T>(key: string, create: () => DataLoader<string, T>) => DataLoader<string, T> {
+  const memo = new Map<string, DataLoader<string, unknown>>();
+  return <T>(key: string, create: () => DataLoader<string, T>) => {
+    let loader = memo.get(key) as DataLoader<string, T> | undefined;
+    if (!loader) {
+      loader = create();
+      memo.set(key, loader as DataLoader<string, unknown>);
+    }
+    return loader;
+  };
+}
