@@ -1,3 +1,4 @@
+import { loaderMemo } from '@hsg/kit/runtime';
 import DataLoader from 'dataloader';
 import { type AppointmentDomain, pageArgs } from './domain.ts';
 import type { Appointment, AppointmentFilter, AppointmentPage, Interval, Visibility } from './model.ts';
@@ -20,15 +21,7 @@ export function createRequestLoaders(domain: AppointmentDomain, visible: Visibil
     const byId = new Map(found.map((item) => [item.id, item]));
     return ids.map((id) => byId.get(id.toLowerCase()));
   });
-  const memo = new Map<string, DataLoader<string, unknown>>();
-  function memoized<T>(key: string, create: () => DataLoader<string, T>): DataLoader<string, T> {
-    let loader = memo.get(key) as DataLoader<string, T> | undefined;
-    if (!loader) {
-      loader = create();
-      memo.set(key, loader as DataLoader<string, unknown>);
-    }
-    return loader;
-  }
+  const memoized = loaderMemo();
 
   return {
     appointment,

@@ -1,3 +1,4 @@
+import { loaderMemo } from '@hsg/kit/runtime';
 import DataLoader from 'dataloader';
 import { type BillingDomain, pageArgs } from './domain.ts';
 import type {
@@ -30,15 +31,7 @@ function byKey<T>(find: (keys: readonly string[]) => Promise<T[]>, keyOf: (item:
  * patient's: FORBIDDEN, and the policies load through these too); lists hold only what `visible` allows.
  */
 export function createRequestLoaders(domain: BillingDomain, visible: Visibility) {
-  const memo = new Map<string, DataLoader<string, unknown>>();
-  function memoized<T>(key: string, create: () => DataLoader<string, T>): DataLoader<string, T> {
-    let loader = memo.get(key) as DataLoader<string, T> | undefined;
-    if (!loader) {
-      loader = create();
-      memo.set(key, loader as DataLoader<string, unknown>);
-    }
-    return loader;
-  }
+  const memoized = loaderMemo();
 
   return {
     account: byKey<BillingAccount>(domain.accountsByIds, (account) => account.id),

@@ -1,3 +1,4 @@
+import { loaderMemo } from '@hsg/kit/runtime';
 import DataLoader from 'dataloader';
 import { type ObservationDomain, pageArgs } from './domain.ts';
 import type {
@@ -21,15 +22,7 @@ export interface ConnectionArgs {
  * policies load through these too); lists hold only what `visible` allows.
  */
 export function createRequestLoaders(domain: ObservationDomain, visible: Visibility) {
-  const memo = new Map<string, DataLoader<string, unknown>>();
-  function memoized<T>(key: string, create: () => DataLoader<string, T>): DataLoader<string, T> {
-    let loader = memo.get(key) as DataLoader<string, T> | undefined;
-    if (!loader) {
-      loader = create();
-      memo.set(key, loader as DataLoader<string, unknown>);
-    }
-    return loader;
-  }
+  const memoized = loaderMemo();
   const doctorId = typeof visible === 'object' && 'doctorId' in visible ? visible.doctorId : undefined;
 
   return {
