@@ -9,6 +9,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import './kafkajs-request-queue.ts';
 import type {
   ComponentState,
   ConsumedRecord,
