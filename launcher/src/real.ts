@@ -32,6 +32,11 @@ export interface RealModeOptions {
   env?: Record<string, string>;
   /** The first ADMIN, created by identity at start if missing (its ADMIN_USERNAME / ADMIN_PASSWORD). */
   admin?: { username: string; password: string };
+  /**
+   * Only these subgraphs (by name; default: all), for a benchmark that measures a few parts without the
+   * rest's consumers on the same cores. The router still knows every subgraph and answers the others as down.
+   */
+  subgraphs?: readonly string[];
 }
 
 /** A free port for every part, found now (processes are polled on their port, so 0 will not do). */
@@ -66,6 +71,7 @@ export async function startRealMode({
   onOutput,
   env: extraEnv = {},
   admin,
+  subgraphs: only,
 }: RealModeOptions = {}) {
   const infra = infraEnv();
   const started: ManagedProcess[] = [];
@@ -74,6 +80,8 @@ export async function startRealMode({
   };
   const portOf = (part: Part) => ports[part.name as keyof PartPorts] ?? part.port;
   const mllpPort = ports['hl7-mllp'] ?? listeners[0].port;
+  // The bridge records lab results: it needs the first ADMIN (who sets up its user) and the observations.
+  const withBridge = admin !== undefined && (!only || only.includes('observation'));
   const start = async (part: Part, env: Record<string, string>) => {
     const process_ = runProcess(
       part.name,
@@ -91,6 +99,7 @@ export async function startRealMode({
     const identity = subgraphParts().find((part) => part.name === 'identity');
     const jwksUrl = `http://127.0.0.1:${identity ? portOf(identity) : 0}/.well-known/jwks.json`;
     for (const part of subgraphParts()) {
+      if (only && !only.includes(part.name)) continue;
       await start(part, {
         KAFKA_BROKERS: infra.KAFKA_BROKERS,
         // A prefixed run (a test, a benchmark) has topics of its own too, so its consumers replay nothing else.
@@ -114,7 +123,7 @@ export async function startRealMode({
       KAFKA_TOPIC_PREFIX: topicPrefixOf(schemaPrefix),
     });
     // The bridge records through the router as its own INTEGRATION user, set up by the first ADMIN.
-    if (admin) {
+    if (withBridge && admin) {
       const login = await bridgeLoginThroughGraph(`http://127.0.0.1:${portOf(routerPart)}/graphql`, admin);
       await start(hl7Bridge, {
         GRAPH_URL: `http://127.0.0.1:${portOf(routerPart)}/graphql`,
@@ -130,7 +139,7 @@ export async function startRealMode({
   return {
     routerUrl: `http://127.0.0.1:${portOf(routerPart)}/graphql`,
     /** The HL7 bridge's MLLP listener (only when started with an `admin`, who sets up its user). */
-    mllp: admin ? { host: '127.0.0.1', port: mllpPort } : undefined,
+    mllp: withBridge ? { host: '127.0.0.1', port: mllpPort } : undefined,
     /** Before this run's Kafka topics (for a client that reads its events). */
     topicPrefix: topicPrefixOf(schemaPrefix),
     stop,
