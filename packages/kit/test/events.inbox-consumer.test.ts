@@ -9,11 +9,16 @@ import {
   type Delivery,
   defineEvent,
   type EventTransport,
+  eventKitMigrations,
   handlersFor,
   memoryInboxMarkers,
+  on as onSql,
   type TransportRecord,
 } from '@hsg/kit/events';
-import { describe, expect, it } from '@jest/globals';
+import { runMigrations } from '@hsg/kit/sql';
+import { pgliteBackend, setupTimeoutMs, temporaryMigrations } from '@hsg/testing';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import { z } from 'zod';
 
 const counted = defineEvent({
@@ -102,6 +107,89 @@ describe('the idempotent consumer on an inbox without SQL', () => {
     expect(seen[0]?.unit).toEqual({ groupId: 'analytics', eventId: '0190a7e0-0000-7000-8000-000000000001' });
     expect(consumer.stats()).toMatchObject({ processed: 2, duplicates: 1, retries: 2, deadLettered: 0 });
     expect(scripted.sent).toHaveLength(0);
+    await consumer.stop();
+  });
+});
+
+describe('the idempotent consumer on the SQL inbox (PGlite)', () => {
+  const backend = pgliteBackend();
+  let database: Awaited<ReturnType<typeof backend.open>>;
+  beforeAll(async () => {
+    database = await backend.open(backend.newNamespace());
+    const seenTable = await temporaryMigrations('consumer_seen', {
+      '0001_seen.sql': 'create table consumer_seen (n int not null);',
+    });
+    await runMigrations(database, [eventKitMigrations, seenTable]);
+  }, setupTimeoutMs);
+  afterAll(() => backend.dispose());
+
+  const seenNumbers = async () =>
+    (await sql<{ n: number }>`select n from consumer_seen order by n`.execute(database.db)).rows.map(
+      (row) => row.n,
+    );
+
+  function consumerOf(scripted: ReturnType<typeof scriptedTransport>, units: Set<unknown>) {
+    const failures = new Map<string, number>();
+    return createEventConsumer({
+      transport: scripted.transport,
+      database,
+      groupId: 'counting',
+      logger: silentLogger(),
+      retryInitialMs: 1,
+      retryMaxMs: 2,
+      subscriptions: [
+        onSql(counted, async (event, trx) => {
+          units.add(trx);
+          await sql`insert into consumer_seen (n) values (${event.data.n})`.execute(trx);
+          const failed = failures.get(event.id) ?? 0;
+          if (failed < event.data.fail) {
+            failures.set(event.id, failed + 1);
+            throw new AppError('UNAVAILABLE', 'transient');
+          }
+        }),
+      ],
+    });
+  }
+
+  it('applies a batch in one transaction', async () => {
+    await sql`delete from consumer_seen`.execute(database.db);
+    const scripted = scriptedTransport();
+    const units = new Set<unknown>();
+    const consumer = consumerOf(scripted, units);
+    await consumer.start();
+    const marked = await scripted.deliver([envelope({ n: 1 }), envelope({ n: 2 }), envelope({ n: 3 })]);
+    expect(marked.at(-1)?.offset).toBe(2);
+    expect(units.size).toBe(1);
+    expect(await seenNumbers()).toEqual([1, 2, 3]);
+    expect(consumer.stats()).toMatchObject({ processed: 3, duplicates: 0, retries: 0 });
+    await consumer.stop();
+  });
+
+  it('rolls the batch back when one event fails, then delivers them one by one: each once, nothing twice', async () => {
+    await sql`delete from consumer_seen`.execute(database.db);
+    const scripted = scriptedTransport();
+    const units = new Set<unknown>();
+    const consumer = consumerOf(scripted, units);
+    await consumer.start();
+    const first = envelope({ n: 1 }, '0190a7e0-0000-7000-8000-00000000000a');
+    const marked = await scripted.deliver([
+      first,
+      envelope({ n: 2, fail: 2 }), // fails the batch, then once more on its own
+      envelope({ n: 3 }),
+      'not an event',
+      first,
+    ]);
+    expect(marked.at(-1)?.offset).toBe(4);
+    // n 2's first attempt wrote its row before it failed: rolled back each time, kept once.
+    expect(await seenNumbers()).toEqual([1, 2, 3]);
+    expect(scripted.sent).toHaveLength(1); // the malformed record's dead letter, once
+    expect(consumer.stats()).toMatchObject({
+      processed: 3,
+      duplicates: 1,
+      retries: 1,
+      invalid: 1,
+      deadLettered: 0,
+    });
     await consumer.stop();
   });
 });

@@ -17,6 +17,7 @@ function mongoMarkerInbox(): InboxBackend<Delivery> {
   return {
     name: 'marker inbox on MongoDB (Mongo-wire server, no transactions)',
     atomic: false,
+    deliversTogether: false,
     async open() {
       const { model, db, dispose } = await openMongoModel();
       opened.push(dispose);

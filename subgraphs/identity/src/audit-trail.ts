@@ -33,6 +33,9 @@ export function createAuditTrailConsumer(options: {
     transport: options.transport,
     inbox: sqlInbox(options.database),
     groupId: auditGroupFor(options.database),
+    // The trail may lag a moment: a busy graph's records then arrive in batches of many events, each
+    // batch one transaction, instead of a transaction (and an offset commit) per request group.
+    batching: { minBytes: 256 * 1024, maxWaitMs: 200 },
     subscriptions: [
       on(auditRecorded, async (event, trx) => {
         const rows: AuditEntryRow[] = event.data.requests.flatMap((data) =>

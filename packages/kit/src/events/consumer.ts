@@ -8,6 +8,7 @@ import {
   type ComponentState,
   type ConsumedBatch,
   type ConsumedRecord,
+  type ConsumeOptions,
   type ConsumerHandle,
   deadLetterTopic,
   type EventTransport,
@@ -52,6 +53,10 @@ interface CommonConsumerOptions {
   maxAttempts?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** At most this many events of a batch share one unit of the inbox (one transaction). */
+  unitSize?: number;
+  /** See ConsumeOptions.batching: for a consumer that may lag a moment, fewer and larger batches. */
+  batching?: ConsumeOptions['batching'];
 }
 
 /** `inbox` records what was handled; `database` is shorthand for `inbox: sqlInbox(database)`. */
@@ -93,6 +98,7 @@ export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOption
   const backoff = { initialMs: options.retryInitialMs ?? 200, maxMs: options.retryMaxMs ?? 10_000 };
   const byType = new Map(subscriptions.map((s) => [s.definition.type, s]));
   const topics = [...new Set(subscriptions.map((s) => s.definition.topic))];
+  const unitSize = options.unitSize ?? 100;
   const stats: ConsumerStats = {
     processed: 0,
     duplicates: 0,
@@ -111,19 +117,32 @@ export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOption
     return outcome === 'applied';
   }
 
-  async function processRecord(record: ConsumedRecord): Promise<void> {
+  interface Prepared {
+    subscription: Subscription<Unit>;
+    event: CloudEvent;
+  }
+
+  /** The record's event and its handler; undefined when it is not one to handle (ignored, or dead-lettered). */
+  async function prepare(record: ConsumedRecord): Promise<Prepared | undefined> {
     const decoded = decodeEnvelope(record.value);
-    if (decoded.kind === 'malformed') return reject(record, 'malformed', decoded.reason);
+    if (decoded.kind === 'malformed') {
+      await reject(record, 'malformed', decoded.reason);
+      return undefined;
+    }
     const subscription = byType.get(decoded.event.type);
     if (!subscription) {
       stats.ignored += 1;
-      return;
+      return undefined;
     }
     const data = subscription.definition.data.safeParse(decoded.event.data);
-    if (!data.success)
-      return reject(record, 'invalid', `invalid ${decoded.event.type}: ${summarize(data.error)}`);
-    const event = { ...decoded.event, data: data.data };
+    if (!data.success) {
+      await reject(record, 'invalid', `invalid ${decoded.event.type}: ${summarize(data.error)}`);
+      return undefined;
+    }
+    return { subscription, event: { ...decoded.event, data: data.data } };
+  }
 
+  async function applyWithRetries(record: ConsumedRecord, { subscription, event }: Prepared): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         if (await apply(subscription, event)) stats.processed += 1;
@@ -151,6 +170,38 @@ export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOption
         stats.retries += 1;
         await pause(backoffDelay(attempt, backoff), stopping.signal);
       }
+    }
+  }
+
+  /**
+   * Several events in one unit of the inbox (one transaction instead of one each): true when all of them
+   * were applied or recognised as duplicates. False when the inbox cannot, or any of them failed, which
+   * left none applied: the caller then delivers them one by one, with retries and dead letters.
+   */
+  async function deliverTogether(prepared: Prepared[]): Promise<boolean> {
+    if (!inbox.deliverAll || prepared.length < 2) return false;
+    try {
+      const outcomes = await inbox.deliverAll(
+        prepared.map(({ subscription, event }) => ({
+          delivery: { groupId, eventId: event.id },
+          effect: (unit: Unit) => subscription.handle(event, unit),
+        })),
+      );
+      for (const outcome of outcomes) {
+        if (outcome === 'applied') stats.processed += 1;
+        else stats.duplicates += 1;
+      }
+      return true;
+    } catch (error) {
+      // Its message may quote what the event held: the one-by-one delivery logs what it must.
+      logger.debug(
+        {
+          events: prepared.length,
+          errorType: error instanceof Error ? error.constructor.name : typeof error,
+        },
+        'events failed together; delivering them one by one',
+      );
+      return false;
     }
   }
 
@@ -192,17 +243,34 @@ export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOption
     }
   }
 
+  /**
+   * A batch, in chunks of up to `unitSize` records: each chunk's events in one unit of the inbox when it
+   * can (a busy topic then costs a transaction per chunk, not per event), else one by one. Offsets advance
+   * only past what is done.
+   */
   async function onBatch(batch: ConsumedBatch): Promise<void> {
-    for (const record of batch.records) {
-      if (batch.isStopping()) return;
-      try {
-        await processRecord(record);
-      } catch (error) {
-        if (error instanceof StopRequested) return;
-        throw error;
+    try {
+      for (let start = 0; start < batch.records.length; start += unitSize) {
+        if (batch.isStopping()) return;
+        const chunk = batch.records.slice(start, start + unitSize);
+        const prepared: Array<{ record: ConsumedRecord; event: Prepared | undefined }> = [];
+        for (const record of chunk) prepared.push({ record, event: await prepare(record) });
+        const events = prepared.flatMap(({ event }) => (event ? [event] : []));
+        if (await deliverTogether(events)) batch.markProcessed(chunk[chunk.length - 1] as ConsumedRecord);
+        else
+          for (const { record, event } of prepared) {
+            if (event) {
+              if (batch.isStopping()) return;
+              await applyWithRetries(record, event);
+            }
+            batch.markProcessed(record);
+            await batch.heartbeat();
+          }
+        await batch.heartbeat();
       }
-      batch.markProcessed(record);
-      await batch.heartbeat();
+    } catch (error) {
+      if (error instanceof StopRequested) return;
+      throw error;
     }
   }
 
@@ -214,6 +282,7 @@ export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOption
         topics,
         fromBeginning: options.fromBeginning ?? true,
         onBatch,
+        ...(options.batching ? { batching: options.batching } : {}),
       });
     },
     async stop() {

@@ -24,6 +24,14 @@ export interface Inbox<Unit> {
    * deliveries of one event to one group apply it once.
    */
   deliver(delivery: Delivery, effect: (unit: Unit) => Promise<void>): Promise<InboxOutcome>;
+  /**
+   * `deliver` for several events, in order, as one unit (one transaction for SQL): all of them applied or
+   * recorded as duplicates, or, when any effect throws, none (the error propagates). Optional: the
+   * consumer then delivers a batch's events one by one.
+   */
+  deliverAll?(
+    deliveries: ReadonlyArray<{ delivery: Delivery; effect: (unit: Unit) => Promise<void> }>,
+  ): Promise<InboxOutcome[]>;
 }
 
 /** What SQL handlers receive: the transaction that also records the event. */
@@ -48,6 +56,20 @@ export function sqlInbox(database: SqlDatabase): Inbox<SqlUnit> {
           if (!(await recordFirstDelivery(database.dialect, trx, delivery))) return 'duplicate';
           await effect(trx);
           return 'applied';
+        }),
+      ),
+    deliverAll: (deliveries) =>
+      retryCollisions(() =>
+        database.transaction(async (trx) => {
+          const outcomes: InboxOutcome[] = [];
+          for (const { delivery, effect } of deliveries) {
+            if (!(await recordFirstDelivery(database.dialect, trx, delivery))) outcomes.push('duplicate');
+            else {
+              await effect(trx);
+              outcomes.push('applied');
+            }
+          }
+          return outcomes;
         }),
       ),
   };

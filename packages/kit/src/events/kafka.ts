@@ -156,6 +156,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
     topics,
     fromBeginning,
     onBatch,
+    batching,
   }: ConsumeOptions): Promise<ConsumerHandle> {
     let state: ComponentState = 'starting';
     let running = false;
@@ -174,7 +175,8 @@ export function createKafkaTransport(options: KafkaTransportOptions): EventTrans
     };
     const consumer: Consumer = new Kafka({ ...config, retry }).consumer({
       groupId,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: batching?.maxWaitMs ?? 250,
+      ...(batching ? { minBytes: batching.minBytes } : {}),
       sessionTimeout: SESSION_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       retry: { ...retry, restartOnFailure: async () => !stopping },

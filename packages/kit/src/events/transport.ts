@@ -39,6 +39,12 @@ export interface ConsumeOptions {
   /** Where a group with no committed offset starts: the oldest record, or only new ones. */
   fromBeginning: boolean;
   onBatch(batch: ConsumedBatch): Promise<void>;
+  /**
+   * For a consumer whose lag may be a moment (the audit trail): the broker holds a fetch until this many
+   * bytes are there or this long has passed, so a busy topic arrives in fewer, larger batches. Default:
+   * each record as soon as it is there. The embedded log delivers as it always does.
+   */
+  batching?: { minBytes: number; maxWaitMs: number };
 }
 
 export type ComponentState = 'starting' | 'ready' | 'degraded' | 'stopping' | 'stopped';

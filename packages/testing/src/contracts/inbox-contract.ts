@@ -24,6 +24,8 @@ export interface InboxBackend<Unit> {
    * writes make the retry apply the effect exactly once all the same.
    */
   readonly atomic: boolean;
+  /** True when its inboxes deliver several events as one unit (`deliverAll`), which the contract then checks. */
+  readonly deliversTogether: boolean;
   /** A fresh store with the inbox's tables; two inboxes over it, like two processes. */
   open(): Promise<InboxStore<Unit>>;
   /** Removes everything the tests put in the backend. */
@@ -47,6 +49,7 @@ export function sqlInboxBackend(makeSql: () => SqlBackend): () => InboxBackend<S
     return {
       name: `sql inbox on ${backend.name}`,
       atomic: true,
+      deliversTogether: true,
       async open() {
         const namespace = backend.newNamespace();
         const first = await backend.open(namespace);
@@ -91,6 +94,7 @@ export function memoryInboxBackend(): InboxBackend<Delivery> {
   return {
     name: 'marker inbox on memory (no transactions)',
     atomic: false,
+    deliversTogether: false,
     async open() {
       const markers = memoryInboxMarkers();
       const documents = new Map<string, { total: number; applied: Set<string> }>();
@@ -256,5 +260,65 @@ export function describeInboxContract<Unit>(makeBackend: () => InboxBackend<Unit
         await store.recorded(third),
       ]).toEqual([true, true, false]);
     });
+
+    it(`${backend.deliversTogether ? 'delivers' : 'does not claim to deliver'} several events as one unit`, () => {
+      expect(typeof store.inboxes[0].deliverAll).toBe(backend.deliversTogether ? 'function' : 'undefined');
+    });
+    if (backend.deliversTogether) describeDeliverAll();
   });
+
+  /** `deliverAll`: in order, one unit, a duplicate (also within the same call) applied once, all or none. */
+  function describeDeliverAll() {
+    const together = (
+      ...deliveries: Array<{ delivery: Delivery; effect: (unit: Unit) => Promise<void> }>
+    ) => {
+      const deliverAll = store.inboxes[0].deliverAll;
+      if (!deliverAll) throw new Error('this inbox has no deliverAll');
+      return deliverAll(deliveries);
+    };
+
+    it('delivers several events in order as one unit, a redelivery among them once', async () => {
+      const groupId = uniqueName('group');
+      const [a, b] = [newDelivery(groupId), newDelivery(groupId)] as [Delivery, Delivery];
+      const counter = uniqueName('together');
+      const order: string[] = [];
+      const units = new Set<Unit>();
+      const effect = (name: string, amount: number) => async (unit: Unit) => {
+        order.push(name);
+        units.add(unit);
+        await store.add(unit, counter, amount);
+      };
+      expect(await store.inboxes[1].deliver(b, effect('b before', 100))).toBe('applied');
+      const outcomes = await together(
+        { delivery: a, effect: effect('a', 1) },
+        { delivery: b, effect: effect('b again', 100) },
+        { delivery: a, effect: effect('a again', 1) },
+      );
+      expect(outcomes).toEqual(['applied', 'duplicate', 'duplicate']);
+      expect(order).toEqual(['b before', 'a']);
+      expect(units.size).toBe(2); // the earlier delivery's unit, and this call's one
+      expect(await store.total(counter)).toBe(101);
+      expect([await store.recorded(a), await store.recorded(b)]).toEqual([true, true]);
+    });
+
+    it('applies none of them and records none when one effect throws', async () => {
+      const [a, b] = [newDelivery(), newDelivery()] as [Delivery, Delivery];
+      const counter = uniqueName('together_failed');
+      await expect(
+        together(
+          { delivery: a, effect: adding(counter, 5) },
+          {
+            delivery: b,
+            effect: async () => {
+              throw new Error('second failed');
+            },
+          },
+        ),
+      ).rejects.toThrow('second failed');
+      expect([await store.recorded(a), await store.recorded(b)]).toEqual([false, false]);
+      expect(await store.total(counter)).toBe(0);
+      expect(await together({ delivery: a, effect: adding(counter, 5) })).toEqual(['applied']);
+      expect(await store.total(counter)).toBe(5);
+    });
+  }
 }
