@@ -4,13 +4,19 @@
  *
  * The commit's instant is the event's `time` (written in the booking's transaction, answered as
  * `occurredAt`); the subscriber's is when its client parses the message. Same machine, same clock. Each
- * round books one appointment and waits until every subscriber has it. Three shapes:
+ * round books one appointment and waits until every subscriber has it. The split: a plain Kafka consumer
+ * in this process takes each event's arrival off the topic too (commit → outbox relay → Kafka → a
+ * consumer), and the first and the last subscriber of each round are reported. Three shapes:
  *   - N subscribers of one principal with one selection: one resolution per event, shared;
  *   - the same with P principals: P resolutions per event (each through the gateway with its own token).
  *
  *   node bench/live-latency.ts [-- --rounds 50 --principals 20]
  */
 import { parseArgs } from 'node:util';
+import { appointmentTopic } from '@hsg/contracts';
+import { infraEnv } from '@hsg/infra';
+import { silentLogger } from '@hsg/kit';
+import { createKafkaTransport, decodeEnvelope } from '@hsg/kit/events';
 import {
   dataOf,
   graphqlRequest,
@@ -91,6 +97,27 @@ try {
         }),
       { attempts: 150, delayMs: 100 },
     );
+  // The event's arrival at a Kafka consumer (no router, no gateway, no websocket), by appointment id.
+  const kafka = createKafkaTransport({
+    brokers: infraEnv().KAFKA_BROKERS.split(','),
+    clientId: uniqueName('bench_live_tap'),
+    topicPrefix: system.topicPrefix,
+    logger: silentLogger(),
+  });
+  const tapped = new Map<string, number>();
+  await kafka.consume({
+    groupId: uniqueName('bench_live_tap'),
+    topics: [appointmentTopic],
+    fromBeginning: false,
+    onBatch: async (batch) => {
+      for (const record of batch.records) {
+        const decoded = decodeEnvelope(record.value);
+        if (decoded.kind === 'event')
+          tapped.set(decoded.event.subject, Date.now() - Date.parse(decoded.event.time));
+        batch.markProcessed(record);
+      }
+    },
+  });
   const subscribers = async () =>
     ((await (await fetch(new URL('/live', system.routerUrl))).json()) as { subscribers: number }).subscribers;
 
@@ -111,16 +138,27 @@ try {
     });
     while ((await subscribers()) < count) await new Promise((resolve) => setTimeout(resolve, 50));
     const latencies: number[] = [];
+    const toKafka: number[] = [];
+    const first: number[] = [];
+    const last: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      await book();
+      const booked = dataOf<{ id: string }>(await book(), 'bookAppointment');
       while (subs.some((subscription) => subscription.results.length <= round))
         await new Promise((resolve) => setTimeout(resolve, 2));
+      const round_: number[] = [];
       for (const [index, subscription] of subs.entries()) {
         const change = subscription.results[round]?.data?.appointmentChanged as { occurredAt: string };
-        latencies.push((arrivals[index]?.[round] ?? 0) - Date.parse(change.occurredAt));
+        round_.push((arrivals[index]?.[round] ?? 0) - Date.parse(change.occurredAt));
       }
+      latencies.push(...round_);
+      first.push(Math.min(...round_));
+      last.push(Math.max(...round_));
+      while (!tapped.has(booked.id)) await new Promise((resolve) => setTimeout(resolve, 2));
+      toKafka.push(tapped.get(booked.id) ?? 0);
     }
     print(`  ${label}: ${stats(latencies)} (${rounds} bookings × ${count} subscribers)`);
+    print(`    commit → a Kafka consumer: ${stats(toKafka)}`);
+    print(`    first subscriber of each booking: ${stats(first)}; last: ${stats(last)}`);
     for (const connection of connections) await connection.dispose();
     while ((await subscribers()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
   };
@@ -132,6 +170,7 @@ try {
   await measure('100 subscribers, 1 principal', 100, [desk]);
   await measure('1,000 subscribers, 1 principal', 1000, [desk]);
   await measure(`1,000 subscribers, ${principals} principals`, 1000, tokens);
+  await kafka.close();
 } finally {
   await system.stop();
   await dropRealModeStores(prefix);
