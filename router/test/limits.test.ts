@@ -142,6 +142,23 @@ describe('operation limits at the router', () => {
     ]);
   });
 
+  it('estimates each request with its own page sizes and @include, the same document again and again', async () => {
+    const query =
+      'query Paged($wards: Int, $beds: Int, $withBeds: Boolean!, $name: ID!) { wards(first: $wards) { name @include(if: $withBeds) beds(first: $beds) @include(if: $withBeds) { id label } } ward(id: $name) { id } }';
+    const ask = (variables: Record<string, unknown>) =>
+      fetch(graphql, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      }).then((response) => response.status);
+    // Alternating between a cheap and a costly reading: a remembered cost must never answer for the other.
+    for (let round = 0; round < 3; round++) {
+      expect(await ask({ wards: 5, beds: 5, withBeds: true, name: `w${round}` })).toBe(200);
+      expect(await ask({ wards: 100, beds: 100, withBeds: true, name: `w${round}` })).toBe(400);
+      expect(await ask({ wards: 100, beds: 100, withBeds: false, name: `w${round}` })).toBe(200);
+    }
+  });
+
   it('answers 400 for an operationName the document does not have', async () => {
     const { status, errors } = await refusal('query Known { __typename }', {}, 'Unknown');
     expect(status).toBe(400);

@@ -185,18 +185,7 @@ export function checkOperationCost(
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
 ): number {
-  let cost: number;
-  try {
-    cost = getComplexity({
-      schema,
-      query: document,
-      variables: variables ?? {},
-      ...(operationName ? { operationName } : {}),
-      estimators: [fanOutEstimator(limits.assumedListSize)],
-    });
-  } catch {
-    return 0;
-  }
+  const cost = memoizedCost(schema, document, limits.assumedListSize, variables ?? {}, operationName);
   if (cost > limits.maxCost)
     throw new OperationLimitError(
       limitCodes.maxCost,
@@ -204,6 +193,70 @@ export function checkOperationCost(
       limits.maxCost,
     );
   return cost;
+}
+
+/**
+ * Estimating walks the whole operation (a tenth of the router's CPU on a one-field read), yet a document's
+ * cost depends only on its page sizes and @skip/@include, which are numbers and booleans. So the cost is
+ * kept per parsed document (the engines reuse one per query text) and operation name, keyed by the
+ * variables that are not strings: the ids and names that change from request to request are left out.
+ * A document keeps at most `costsPerDocument` of them.
+ */
+const costs = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
+const costsPerDocument = 64;
+
+function memoizedCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  assumedListSize: number,
+  variables: Record<string, unknown>,
+  operationName: string | undefined | null,
+): number {
+  const key = costKeyOf(assumedListSize, variables, operationName);
+  let bySchema = costs.get(schema);
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    costs.set(schema, bySchema);
+  }
+  let byKey = bySchema.get(document);
+  const known = key === undefined ? undefined : byKey?.get(key);
+  if (known !== undefined) return known;
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables,
+      ...(operationName ? { operationName } : {}),
+      estimators: [fanOutEstimator(assumedListSize)],
+    });
+  } catch {
+    cost = 0; // variables of the wrong type: execution refuses them
+  }
+  if (key !== undefined) {
+    if (!byKey) {
+      byKey = new Map();
+      bySchema.set(document, byKey);
+    }
+    if (byKey.size >= costsPerDocument) byKey.delete(byKey.keys().next().value as string);
+    byKey.set(key, cost);
+  }
+  return cost;
+}
+
+/** What a cost can depend on besides the document: undefined when too large to keep (an input's bulk). */
+function costKeyOf(
+  assumedListSize: number,
+  variables: Record<string, unknown>,
+  operationName: string | undefined | null,
+): string | undefined {
+  const relevant: unknown[] = [];
+  for (const name of Object.keys(variables).sort()) {
+    const value = variables[name];
+    if (typeof value !== 'string') relevant.push(name, value ?? null);
+  }
+  const key = JSON.stringify([assumedListSize, operationName ?? null, relevant]);
+  return key.length <= 1024 ? key : undefined;
 }
 
 const limitVariables = {
