@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
  * kafkajs 2.2.4's request queue re-arms a timer after every check, even with nothing queued, and with its
  * "not throttled" value (-1) the delay is negative, so Node runs it every millisecond: each broker
  * connection of every client wakes its process about 700 times a second for nothing (tulios/kafkajs#1556,
- * #1704; the fix, PR #1667, was never released). On our two cores that was about 4% of a core per idle
+ * #1704; its fixes were never released; ADR 0026). On our two cores that was about 4% of a core per idle
  * part, and it showed as Node's TimeoutNegativeWarning.
  *
  * The check only has work while requests wait: push() schedules one when it queues a request, and every
@@ -13,7 +13,6 @@ import { createRequire } from 'node:module';
  */
 interface RequestQueue {
   pending: unknown[];
-  throttleCheckTimeoutId: unknown;
   scheduleCheckPendingRequests(): void;
 }
 
