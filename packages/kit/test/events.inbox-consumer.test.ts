@@ -27,15 +27,21 @@ const counted = defineEvent({
   data: z.object({ n: z.number().int(), fail: z.number().int().default(0) }),
 });
 
-/** A transport that hands the test's batches to the consumer and keeps what is sent (dead letters). */
-function scriptedTransport() {
+/**
+ * A transport that hands the test's batches to the consumer and keeps what is sent (dead letters); a send
+ * of a record `refuses` names fails, as while Kafka is away.
+ */
+function scriptedTransport(refuses: (record: TransportRecord) => boolean = () => false) {
   let consumer: ConsumeOptions | undefined;
   const sent: TransportRecord[] = [];
   let offset = 0;
   const transport: EventTransport = {
     kind: 'embedded',
     ensureTopics: async () => {},
-    send: async (records) => void sent.push(...records),
+    send: async (records) => {
+      if (records.some(refuses)) throw new AppError('UNAVAILABLE', 'the broker is away');
+      sent.push(...records);
+    },
     consume: async (options) => {
       consumer = options;
       return { state: () => 'ready', stop: async () => {} };
@@ -128,9 +134,13 @@ describe('the idempotent consumer on the SQL inbox (PGlite)', () => {
       (row) => row.n,
     );
 
-  function consumerOf(scripted: ReturnType<typeof scriptedTransport>, units: Set<unknown>) {
+  /** A started consumer on an emptied table, with the transactions its handler ran in. */
+  async function startedConsumer(refuses?: (record: TransportRecord) => boolean) {
+    await sql`delete from consumer_seen`.execute(database.db);
+    const scripted = scriptedTransport(refuses);
+    const units = new Set<unknown>();
     const failures = new Map<string, number>();
-    return createEventConsumer({
+    const consumer = createEventConsumer({
       transport: scripted.transport,
       database,
       groupId: 'counting',
@@ -149,14 +159,12 @@ describe('the idempotent consumer on the SQL inbox (PGlite)', () => {
         }),
       ],
     });
+    await consumer.start();
+    return { scripted, units, consumer };
   }
 
   it('applies a batch in one transaction', async () => {
-    await sql`delete from consumer_seen`.execute(database.db);
-    const scripted = scriptedTransport();
-    const units = new Set<unknown>();
-    const consumer = consumerOf(scripted, units);
-    await consumer.start();
+    const { scripted, units, consumer } = await startedConsumer();
     const marked = await scripted.deliver([envelope({ n: 1 }), envelope({ n: 2 }), envelope({ n: 3 })]);
     expect(marked.at(-1)?.offset).toBe(2);
     expect(units.size).toBe(1);
@@ -166,11 +174,7 @@ describe('the idempotent consumer on the SQL inbox (PGlite)', () => {
   });
 
   it('rolls the batch back when one event fails, then delivers them one by one: each once, nothing twice', async () => {
-    await sql`delete from consumer_seen`.execute(database.db);
-    const scripted = scriptedTransport();
-    const units = new Set<unknown>();
-    const consumer = consumerOf(scripted, units);
-    await consumer.start();
+    const { scripted, consumer } = await startedConsumer();
     const first = envelope({ n: 1 }, '0190a7e0-0000-7000-8000-00000000000a');
     const marked = await scripted.deliver([
       first,
@@ -191,5 +195,16 @@ describe('the idempotent consumer on the SQL inbox (PGlite)', () => {
       deadLettered: 0,
     });
     await consumer.stop();
+  });
+
+  it('marks, when stopped during a dead letter’s retries, exactly what it did before: nothing is redone', async () => {
+    const { scripted, consumer } = await startedConsumer((record) => record.value === 'second bad');
+    const delivered = scripted.deliver(['first bad', envelope({ n: 7 }), envelope({ n: 8 }), 'second bad']);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the second dead letter keeps failing
+    await consumer.stop();
+    const marked = await delivered;
+    expect(marked.map((record) => record.offset)).toEqual([0, 1, 2]);
+    expect(scripted.sent.map((record) => record.value)).toEqual(['first bad']);
+    expect(await seenNumbers()).toEqual([7, 8]);
   });
 });

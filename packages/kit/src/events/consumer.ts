@@ -53,8 +53,6 @@ interface CommonConsumerOptions {
   maxAttempts?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
-  /** At most this many events of a batch share one unit of the inbox (one transaction). */
-  unitSize?: number;
   /** See ConsumeOptions.batching: for a consumer that may lag a moment, fewer and larger batches. */
   batching?: ConsumeOptions['batching'];
 }
@@ -84,6 +82,9 @@ export interface EventConsumer {
 
 class StopRequested extends Error {}
 
+/** At most this many events of a batch share one unit of the inbox (one transaction). */
+const unitSize = 100;
+
 /**
  * An idempotent consumer: each event's effect and its record commit as one unit in the inbox, so a
  * redelivered event is recognised and skipped; offsets are committed only after. Malformed or invalid
@@ -98,7 +99,6 @@ export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOption
   const backoff = { initialMs: options.retryInitialMs ?? 200, maxMs: options.retryMaxMs ?? 10_000 };
   const byType = new Map(subscriptions.map((s) => [s.definition.type, s]));
   const topics = [...new Set(subscriptions.map((s) => s.definition.topic))];
-  const unitSize = options.unitSize ?? 100;
   const stats: ConsumerStats = {
     processed: 0,
     duplicates: 0,
@@ -121,25 +121,21 @@ export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOption
     subscription: Subscription<Unit>;
     event: CloudEvent;
   }
+  /** What a record is, read without side effects: an event to handle, one to ignore, or an unusable one. */
+  type Reading =
+    | { kind: 'event'; prepared: Prepared }
+    | { kind: 'ignored' }
+    | { kind: 'malformed' | 'invalid'; reason: string };
 
-  /** The record's event and its handler; undefined when it is not one to handle (ignored, or dead-lettered). */
-  async function prepare(record: ConsumedRecord): Promise<Prepared | undefined> {
+  function read(record: ConsumedRecord): Reading {
     const decoded = decodeEnvelope(record.value);
-    if (decoded.kind === 'malformed') {
-      await reject(record, 'malformed', decoded.reason);
-      return undefined;
-    }
+    if (decoded.kind === 'malformed') return { kind: 'malformed', reason: decoded.reason };
     const subscription = byType.get(decoded.event.type);
-    if (!subscription) {
-      stats.ignored += 1;
-      return undefined;
-    }
+    if (!subscription) return { kind: 'ignored' };
     const data = subscription.definition.data.safeParse(decoded.event.data);
-    if (!data.success) {
-      await reject(record, 'invalid', `invalid ${decoded.event.type}: ${summarize(data.error)}`);
-      return undefined;
-    }
-    return { subscription, event: { ...decoded.event, data: data.data } };
+    if (!data.success)
+      return { kind: 'invalid', reason: `invalid ${decoded.event.type}: ${summarize(data.error)}` };
+    return { kind: 'event', prepared: { subscription, event: { ...decoded.event, data: data.data } } };
   }
 
   async function applyWithRetries(record: ConsumedRecord, { subscription, event }: Prepared): Promise<void> {
@@ -245,28 +241,30 @@ export function createEventConsumer<Unit = SqlUnit>(options: EventConsumerOption
 
   /**
    * A batch, in chunks of up to `unitSize` records: each chunk's events in one unit of the inbox when it
-   * can (a busy topic then costs a transaction per chunk, not per event), else one by one. Offsets advance
-   * only past what is done.
+   * can (a busy topic then costs a transaction per chunk, not per event), else one by one. Then, in
+   * order, what is left of each record (its event one by one, its dead letter, or nothing) and its offset,
+   * so a stop leaves nothing marked that was not done, and nothing done twice.
    */
   async function onBatch(batch: ConsumedBatch): Promise<void> {
     try {
       for (let start = 0; start < batch.records.length; start += unitSize) {
-        if (batch.isStopping()) return;
-        const chunk = batch.records.slice(start, start + unitSize);
-        const prepared: Array<{ record: ConsumedRecord; event: Prepared | undefined }> = [];
-        for (const record of chunk) prepared.push({ record, event: await prepare(record) });
-        const events = prepared.flatMap(({ event }) => (event ? [event] : []));
-        if (await deliverTogether(events)) batch.markProcessed(chunk[chunk.length - 1] as ConsumedRecord);
-        else
-          for (const { record, event } of prepared) {
-            if (event) {
-              if (batch.isStopping()) return;
-              await applyWithRetries(record, event);
-            }
-            batch.markProcessed(record);
-            await batch.heartbeat();
+        const readings = batch.records
+          .slice(start, start + unitSize)
+          .map((record) => ({ record, reading: read(record) }));
+        const events = readings.flatMap(({ reading }) =>
+          reading.kind === 'event' ? [reading.prepared] : [],
+        );
+        const appliedTogether = !batch.isStopping() && (await deliverTogether(events));
+        for (const { record, reading } of readings) {
+          if (reading.kind !== 'event' || !appliedTogether) {
+            if (batch.isStopping()) return;
+            if (reading.kind === 'event') await applyWithRetries(record, reading.prepared);
+            else if (reading.kind === 'ignored') stats.ignored += 1;
+            else await reject(record, reading.kind, reading.reason);
           }
-        await batch.heartbeat();
+          batch.markProcessed(record);
+          await batch.heartbeat();
+        }
       }
     } catch (error) {
       if (error instanceof StopRequested) return;
