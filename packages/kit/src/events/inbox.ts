@@ -61,9 +61,14 @@ export function sqlInbox(database: SqlDatabase): Inbox<SqlUnit> {
     deliverAll: (deliveries) =>
       retryCollisions(() =>
         database.transaction(async (trx) => {
+          const first = await recordFirstDeliveries(
+            database.dialect,
+            trx,
+            deliveries.map((d) => d.delivery),
+          );
           const outcomes: InboxOutcome[] = [];
-          for (const { delivery, effect } of deliveries) {
-            if (!(await recordFirstDelivery(database.dialect, trx, delivery))) outcomes.push('duplicate');
+          for (const [index, { effect }] of deliveries.entries()) {
+            if (!first[index]) outcomes.push('duplicate');
             else {
               await effect(trx);
               outcomes.push('applied');
@@ -73,6 +78,37 @@ export function sqlInbox(database: SqlDatabase): Inbox<SqlUnit> {
         }),
       ),
   };
+}
+
+const deliveryKey = ({ groupId, eventId }: Delivery) => `${groupId}\u0000${eventId}`;
+
+/**
+ * Records every event id for its group, in order; per delivery whether it was its first (false for one
+ * recorded before, and for a repeat within `deliveries`). Postgres: one statement for all of them, so a
+ * batch costs one round trip, not one per event. MySQL's INSERT IGNORE does not say which rows it
+ * inserted: one statement per delivery there.
+ */
+async function recordFirstDeliveries(
+  dialect: SqlDialect,
+  trx: AnyKysely,
+  deliveries: readonly Delivery[],
+): Promise<boolean[]> {
+  if (dialect === 'mysql') {
+    const first: boolean[] = [];
+    for (const delivery of deliveries) first.push(await recordFirstDelivery(dialect, trx, delivery));
+    return first;
+  }
+  const unique = new Map<string, Delivery>();
+  for (const delivery of deliveries) unique.set(deliveryKey(delivery), delivery);
+  const inserted = await (trx as Kysely<InboxTables>)
+    .insertInto('kit_processed_events')
+    .values([...unique.values()].map(({ groupId, eventId }) => ({ group_id: groupId, event_id: eventId })))
+    .onConflict((conflict) => conflict.doNothing())
+    .returning(['group_id', 'event_id'])
+    .execute();
+  const fresh = new Set(inserted.map((row) => deliveryKey({ groupId: row.group_id, eventId: row.event_id })));
+  // The first occurrence of a fresh key is its first delivery; a repeat within the batch is a duplicate.
+  return deliveries.map((delivery) => fresh.delete(deliveryKey(delivery)));
 }
 
 /** Records the event id for the group; false when it was already there (a redelivery). */
