@@ -177,8 +177,18 @@ export function createSqlObservationStore(database: SqlDatabase): ObservationSto
             return { observations: rows.rows.map(toObservation), duplicate: true };
           }
           const changes: ObservationChange[] = [];
+          // New results go in one multi-row INSERT each (observations, then their batch rows), not two
+          // round trips per result; a correction first writes the new ones before it, since it may
+          // supersede one of them.
+          let unwritten: Observation[] = [];
+          const writeNew = async () => {
+            if (unwritten.length === 0) return;
+            await trx.insertInto('observations').values(unwritten.map(toRow)).execute();
+            unwritten = [];
+          };
           for (const result of plan.results) {
             const which = result.supersedes;
+            if (which) await writeNew();
             const current = which
               ? (
                   await select(
@@ -192,19 +202,26 @@ export function createSqlObservationStore(database: SqlDatabase): ObservationSto
               : undefined;
             const next = result.build(current);
             if (current) await replace(trx, current, next);
-            else await trx.insertInto('observations').values(toRow(next)).execute();
-            await trx
-              .insertInto('lab_batch_results')
-              .values({
-                sending_facility: plan.sendingFacility,
-                message_id: plan.messageId,
-                position: result.position,
-                observation_id: next.id,
-                version: next.version,
-              })
-              .execute();
+            else unwritten.push(next);
             changes.push({ next, previous: current });
           }
+          await writeNew();
+          if (plan.results.length > 0)
+            await trx
+              .insertInto('lab_batch_results')
+              .values(
+                plan.results.map((result, index) => {
+                  const next = (changes[index] as ObservationChange).next;
+                  return {
+                    sending_facility: plan.sendingFacility,
+                    message_id: plan.messageId,
+                    position: result.position,
+                    observation_id: next.id,
+                    version: next.version,
+                  };
+                }),
+              )
+              .execute();
           await enqueueEvents(database, trx as AnyKysely, plan.events(changes));
           return { observations: changes.map((change) => change.next), duplicate: false };
         }),

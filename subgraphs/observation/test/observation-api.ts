@@ -364,6 +364,22 @@ export function describeObservationApi(makeBackend: () => EventBackend): void {
       expectValidFhir(after.fhir);
     });
 
+    it('lets a correction supersede a result of its own batch (written before it, in order)', async () => {
+      const { patientId } = await h.patient();
+      const [glucose, potassium] = everyValueType() as Array<Record<string, unknown>>;
+      const fix = { ...glucose, status: 'CORRECTED', valueQuantity: { value: 80, unit: 'mg/dL' } };
+      const batch = recorded(
+        await record(h, { patientId, source: { fillerOrder: 'F-10' }, results: [glucose, potassium, fix] }),
+      );
+      const [first, other, corrected] = batch.observations;
+      expect(corrected).toEqual({ id: first?.id, status: 'CORRECTED', version: 2 });
+      expect(other?.id).not.toBe(first?.id);
+      const current = await read(patientId, first?.id as string);
+      expect(current).toMatchObject({ status: 'CORRECTED', version: 2, valueQuantity: { value: 80 } });
+      expect(current.history).toEqual([expect.objectContaining({ version: 1, status: 'FINAL' })]);
+      expect((await list(patientId)).totalCount).toBe(2);
+    });
+
     it("gives each result its own order and orderer (a message's OBR groups), which a correction keeps", async () => {
       const { patientId } = await h.patient();
       const [glucose, potassium] = everyValueType() as Array<Record<string, unknown>>;
