@@ -56,4 +56,90 @@ describe('the marker inbox (no transactions)', () => {
     ).rejects.toThrow('failed after another took over');
     expect(markers.peek(delivery('e4'))).toMatchObject({ state: 'claimed', owner: 'other' });
   });
+
+  describe('delivering a batch together (effects that commute)', () => {
+    const counting = (applied: string[]) => (event: string) => ({
+      delivery: delivery(event),
+      effect: async () => {
+        applied.push(event);
+      },
+    });
+
+    it('offers deliverAll only when asked', () => {
+      expect(createMarkerInbox(memoryInboxMarkers()).deliverAll).toBeUndefined();
+      expect(typeof createMarkerInbox(memoryInboxMarkers(), { together: true }).deliverAll).toBe('function');
+    });
+
+    it('claims, applies and completes every event at once; a done one and a repeat are duplicates', async () => {
+      const markers = memoryInboxMarkers();
+      const inbox = createMarkerInbox(markers, { together: true });
+      const applied: string[] = [];
+      const effect = counting(applied);
+      expect(await inbox.deliver(delivery('b1'), async () => {})).toBe('applied');
+      let running = 0;
+      let most = 0;
+      const overlapping = (event: string) => ({
+        delivery: delivery(event),
+        effect: async () => {
+          most = Math.max(most, ++running);
+          await new Promise((resolve) => setImmediate(resolve));
+          running -= 1;
+          applied.push(event);
+        },
+      });
+      const outcomes = await inbox.deliverAll?.([
+        overlapping('a1'),
+        effect('b1'),
+        overlapping('a2'),
+        effect('a1'),
+        overlapping('a3'),
+      ]);
+      expect(outcomes).toEqual(['applied', 'duplicate', 'applied', 'duplicate', 'applied']);
+      expect(applied.sort()).toEqual(['a1', 'a2', 'a3']);
+      expect(most).toBe(3); // at once, not one after another
+      for (const event of ['a1', 'a2', 'a3'])
+        expect(markers.peek(delivery(event))).toEqual({ state: 'done' });
+    });
+
+    it('releases every claim of the batch when one effect fails, so a retry applies each', async () => {
+      const markers = memoryInboxMarkers();
+      const inbox = createMarkerInbox(markers, { together: true });
+      const applied: string[] = [];
+      await expect(
+        inbox.deliverAll?.([
+          counting(applied)('c1'),
+          {
+            delivery: delivery('c2'),
+            effect: async () => {
+              throw new Error('store lost');
+            },
+          },
+        ]),
+      ).rejects.toThrow('store lost');
+      expect([markers.peek(delivery('c1')), markers.peek(delivery('c2'))]).toEqual([undefined, undefined]);
+      expect(await inbox.deliverAll?.([counting(applied)('c1'), counting(applied)('c2')])).toEqual([
+        'applied',
+        'applied',
+      ]);
+      expect(markers.peek(delivery('c2'))).toEqual({ state: 'done' });
+    });
+
+    it('releases the claims it took when claiming another fails', async () => {
+      const markers = memoryInboxMarkers();
+      const failing = {
+        ...markers,
+        claim: async (which: Delivery, claim: { owner: string; until: number }) => {
+          if (which.eventId === 'd2') throw new Error('claim lost');
+          return markers.claim(which, claim);
+        },
+      };
+      const inbox = createMarkerInbox(failing, { together: true });
+      const applied: string[] = [];
+      await expect(inbox.deliverAll?.([counting(applied)('d1'), counting(applied)('d2')])).rejects.toThrow(
+        'claim lost',
+      );
+      expect(applied).toEqual([]);
+      expect(markers.peek(delivery('d1'))).toBeUndefined();
+    });
+  });
 });

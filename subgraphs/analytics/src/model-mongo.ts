@@ -2,8 +2,9 @@ import { unavailable } from '@hsg/kit';
 import type { Claim, Delivery, InboxMarker, InboxMarkers } from '@hsg/kit/events';
 import mongoose, { type Connection } from 'mongoose';
 import { type BucketAttributes, type BucketOf, bucketOf } from './buckets.ts';
-import type { FactKind } from './facts.ts';
+import type { Fact, FactKind } from './facts.ts';
 import { type AnalyticsModel, type DayRange, type FactGroup, newGroupId } from './model.ts';
+import { duplicatePositions, gathered, insertAll } from './mongo-bulk.ts';
 
 const duplicateKey = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
 
@@ -69,20 +70,42 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
   const meta = () => db().collection<GenerationDocument>('meta');
   const markerId = ({ groupId, eventId }: Delivery) => ({ group: groupId, event: eventId });
 
+  /** The marker that kept a claim from being inserted (none: it was released meanwhile, claim afresh). */
+  async function markerInTheWay(delivery: Delivery, claim: Claim): Promise<InboxMarker | undefined> {
+    const found = await markers().findOne({ _id: markerId(delivery) });
+    if (!found) return rawMarkers.claim(delivery, claim);
+    return found.state === 'done'
+      ? { state: 'done' }
+      : ({ state: 'claimed', owner: found.owner, until: found.until } as InboxMarker);
+  }
+  // A batch's claims and completions, one bulk write each (deliveries handed over together).
+  const claims = gathered<{ delivery: Delivery; claim: Claim }, InboxMarker | undefined>(async (asked) => {
+    const refused = await insertAll(
+      markers(),
+      asked.map(({ delivery, claim }) => ({ _id: markerId(delivery), state: 'claimed' as const, ...claim })),
+    );
+    return Promise.all(
+      asked.map(({ delivery, claim }, index) =>
+        refused.has(index) ? markerInTheWay(delivery, claim) : undefined,
+      ),
+    );
+  });
+  const completions = gathered<Delivery, undefined>(async (deliveries) => {
+    await markers().bulkWrite(
+      deliveries.map((delivery) => ({
+        updateOne: {
+          filter: { _id: markerId(delivery) },
+          update: { $set: { state: 'done' as const }, $unset: { owner: '', until: '' } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+    return deliveries.map(() => undefined);
+  });
+
   const rawMarkers: InboxMarkers = {
-    async claim(delivery, claim) {
-      try {
-        await markers().insertOne({ _id: markerId(delivery), state: 'claimed', ...claim });
-        return undefined;
-      } catch (error) {
-        if (!duplicateKey(error)) throw error;
-      }
-      const found = await markers().findOne({ _id: markerId(delivery) });
-      if (!found) return rawMarkers.claim(delivery, claim); // released meanwhile: claim afresh
-      return found.state === 'done'
-        ? { state: 'done' }
-        : ({ state: 'claimed', owner: found.owner, until: found.until } as InboxMarker);
-    },
+    claim: (delivery, claim) => claims.load({ delivery, claim }),
     async takeOver(delivery, stale: Claim, claim: Claim) {
       const result = await markers().updateOne(
         { _id: markerId(delivery), state: 'claimed', owner: stale.owner, until: stale.until },
@@ -90,13 +113,7 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
       );
       return result.modifiedCount === 1;
     },
-    async complete(delivery) {
-      await markers().updateOne(
-        { _id: markerId(delivery) },
-        { $set: { state: 'done' }, $unset: { owner: '', until: '' } },
-        { upsert: true },
-      );
-    },
+    complete: (delivery) => completions.load(delivery),
     async release(delivery, claim) {
       await markers().deleteOne({ _id: markerId(delivery), state: 'claimed', owner: claim.owner });
     },
@@ -136,6 +153,109 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
   const forgetPending = (bucket: BucketOf, eventId: string) =>
     buckets().updateOne({ _id: bucket.key }, { $pull: { pending: eventId } });
 
+  /** One fact, step by step: a fact twice in one batch, or one a bulk step could not settle. */
+  async function recordOne(fact: Fact): Promise<boolean> {
+    const bucket = bucketOf(fact);
+    try {
+      await facts().insertOne({ _id: fact.id, counted: false });
+    } catch (error) {
+      if (!duplicateKey(error)) throw error;
+      const found = await facts().findOne({ _id: fact.id });
+      if (found?.counted !== false) {
+        await forgetPending(bucket, fact.id); // a crash may have left it there
+        return false;
+      }
+      // A crash between the fact and its confirmation: finish counting it (once, see countInto).
+    }
+    await countInto(bucket, fact.id);
+    await facts().updateOne({ _id: fact.id }, { $set: { counted: true } });
+    await forgetPending(bucket, fact.id);
+    return true;
+  }
+
+  /** Every fact's `$inc` at once (see countInto); one the bulk write refused goes through countInto. */
+  async function countAllInto(toCount: ReadonlyArray<{ fact: Fact; bucket: BucketOf }>): Promise<void> {
+    if (toCount.length === 0) return;
+    let refused = new Set<number>();
+    try {
+      await buckets().bulkWrite(
+        toCount.map(({ fact, bucket }) => ({
+          updateOne: {
+            filter: { _id: bucket.key, pending: { $ne: fact.id } },
+            update: {
+              $inc: { count: 1, amount: bucket.amount },
+              $push: { pending: fact.id },
+              $setOnInsert: { slot: bucket.slot, ...bucket.attributes },
+            },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (error) {
+      refused = duplicatePositions(error);
+    }
+    for (const index of refused) {
+      const { fact, bucket } = toCount[index] as { fact: Fact; bucket: BucketOf };
+      await countInto(bucket, fact.id);
+    }
+  }
+
+  /**
+   * A batch of facts in recordOne's steps, each step one bulk write for all of them: insert the facts
+   * (`counted: false`), count them into their buckets, say `counted`, let their ids go from `pending`. A
+   * crash between two steps leaves each fact where recordOne would have, and its redelivery finishes it.
+   */
+  async function recordAll(batch: readonly Fact[]): Promise<boolean[]> {
+    const seen = new Set<string>();
+    const unique: Array<{ fact: Fact; bucket: BucketOf }> = [];
+    const repeats: number[] = [];
+    batch.forEach((fact, index) => {
+      if (seen.has(fact.id)) repeats.push(index);
+      else {
+        seen.add(fact.id);
+        unique.push({ fact, bucket: bucketOf(fact) });
+      }
+    });
+    const refused = await insertAll(
+      facts(),
+      unique.map(({ fact }) => ({ _id: fact.id, counted: false })),
+    );
+    // A fact already there: counted before (a redelivery), or not confirmed (a crash): finish that one.
+    const countedBefore = new Set<string>();
+    if (refused.size > 0) {
+      const ids = unique.filter((_, index) => refused.has(index)).map(({ fact }) => fact.id);
+      const found = await facts()
+        .find({ _id: { $in: ids } })
+        .toArray();
+      const unconfirmed = new Set(
+        found.filter((document) => document.counted === false).map((document) => document._id),
+      );
+      for (const id of ids) if (!unconfirmed.has(id)) countedBefore.add(id);
+    }
+    const toCount = unique.filter(({ fact }) => !countedBefore.has(fact.id));
+    await countAllInto(toCount);
+    if (toCount.length > 0)
+      await facts().updateMany(
+        { _id: { $in: toCount.map(({ fact }) => fact.id) } },
+        { $set: { counted: true } },
+      );
+    // Every id leaves `pending`, the ones counted before too (a crash may have left them there).
+    const pendingByBucket = new Map<string, string[]>();
+    for (const { fact, bucket } of unique)
+      pendingByBucket.set(bucket.key, [...(pendingByBucket.get(bucket.key) ?? []), fact.id]);
+    await buckets().bulkWrite(
+      [...pendingByBucket].map(([key, ids]) => ({
+        updateOne: { filter: { _id: key }, update: { $pull: { pending: { $in: ids } } } },
+      })),
+      { ordered: false },
+    );
+    const answers = batch.map((fact) => !countedBefore.has(fact.id));
+    for (const index of repeats) answers[index] = await recordOne(batch[index] as Fact);
+    return answers;
+  }
+  const records = gathered<Fact, boolean>((batch) => recordAll(batch));
+
   async function drop(): Promise<string> {
     // The new generation first: should the deletes not finish, its group still replays everything and
     // the facts left over absorb their events again (keyed by event id), so nothing counts twice.
@@ -149,25 +269,7 @@ export function createMongoAnalyticsModel(connection: Connection): AnalyticsMode
 
   return {
     markers: inboxMarkers,
-    record: (fact) =>
-      store(async () => {
-        const bucket = bucketOf(fact);
-        try {
-          await facts().insertOne({ _id: fact.id, counted: false });
-        } catch (error) {
-          if (!duplicateKey(error)) throw error;
-          const found = await facts().findOne({ _id: fact.id });
-          if (found?.counted !== false) {
-            await forgetPending(bucket, fact.id); // a crash may have left it there
-            return false;
-          }
-          // A crash between the fact and its confirmation: finish counting it (once, see countInto).
-        }
-        await countInto(bucket, fact.id);
-        await facts().updateOne({ _id: fact.id }, { $set: { counted: true } });
-        await forgetPending(bucket, fact.id);
-        return true;
-      }),
+    record: (fact) => store(() => records.load(fact)),
     async groups(range: DayRange, filter = {}) {
       const rows = await buckets()
         .aggregate<{ _id: Omit<FactGroup, 'count' | 'amount'>; count: number; amount: number }>([

@@ -134,6 +134,59 @@ export function describeAnalyticsModelContract(name: string, open: () => Promise
     );
 
     it(
+      'counts a batch delivered together once each: repeats, redeliveries, overlapping batches',
+      withModel(async (model) => {
+        const group = uniqueName('group');
+        const events = [
+          ...Array.from({ length: 6 }, (_, n) => patient(`2026-05-04T08:0${n}:00Z`)),
+          ...Array.from({ length: 4 }, (_, n) => booked(doctors.a, `2026-05-04T09:0${n}:00Z`)),
+          result('718-7', '2026-05-04T14:00:00Z', { abnormal: true }),
+        ];
+        const counted = (event: CloudEvent) => {
+          const fact = factOfEvent(event);
+          if (!fact) throw new Error(`${event.type} is not counted`);
+          return fact;
+        };
+        const together = (inbox: ReturnType<typeof createMarkerInbox>, batch: CloudEvent[]) => {
+          if (!inbox.deliverAll) throw new Error('no deliverAll');
+          return inbox.deliverAll(
+            batch.map((event) => ({
+              delivery: { groupId: group, eventId: event.id },
+              effect: async () => {
+                await model.record(counted(event));
+              },
+            })),
+          );
+        };
+        const options = { claimMs: 5_000, recheckMs: 5, together: true };
+        const [one, two] = [
+          createMarkerInbox(model.markers, options),
+          createMarkerInbox(model.markers, options),
+        ];
+        // A dead process counted two of them and wrote no marker: they count once all the same.
+        await model.record(counted(events[0] as CloudEvent));
+        await model.record(counted(events[6] as CloudEvent));
+        expect(await deliver(model, group, events[1] as CloudEvent)).toBe('applied');
+        const first = events.slice(0, 8);
+        const outcomes = await together(one, [...first, events[2] as CloudEvent]);
+        expect(outcomes).toEqual([
+          'applied',
+          'duplicate', // delivered before
+          ...Array.from({ length: 6 }, () => 'applied'),
+          'duplicate', // a repeat within the batch
+        ]);
+        // Two consumers' batches that overlap, at the same time: each of the three new events is applied by one.
+        const [left, right] = await Promise.all([
+          together(one, events.slice(4)),
+          together(two, events.slice(6)),
+        ]);
+        expect([...left, ...right].filter((outcome) => outcome === 'applied')).toHaveLength(3);
+        const day = await dashboard(model, '2026-05-04', '2026-05-04');
+        expect([day.patientsRegistered, day.appointmentsBooked, day.resultsReceived]).toEqual([6, 4, 1]);
+      }),
+    );
+
+    it(
       'counts once when the process died between the effect and its marker (no transactions)',
       withModel(async (model) => {
         const group = uniqueName('group');
