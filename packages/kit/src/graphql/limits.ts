@@ -199,7 +199,8 @@ export function checkOperationCost(
  * Estimating walks the whole operation (a tenth of the router's CPU on a one-field read), yet a document's
  * cost depends only on its page sizes and @skip/@include, which are numbers and booleans. So the cost is
  * kept per parsed document (the engines reuse one per query text) and operation name, keyed by the
- * variables that are not strings: the ids and names that change from request to request are left out.
+ * variables that are numbers, booleans or null: the ids, names and inputs that change from request to
+ * request are left out.
  * A document keeps at most `costsPerDocument` of them.
  */
 const costs = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
@@ -244,7 +245,7 @@ function memoizedCost(
   return cost;
 }
 
-/** What a cost can depend on besides the document: undefined when too large to keep (an input's bulk). */
+/** What a cost can depend on besides the document: undefined when too large to keep. */
 function costKeyOf(
   assumedListSize: number,
   variables: Record<string, unknown>,
@@ -253,7 +254,10 @@ function costKeyOf(
   const relevant: unknown[] = [];
   for (const name of Object.keys(variables).sort()) {
     const value = variables[name];
-    if (typeof value !== 'string') relevant.push(name, value ?? null);
+    // Only a number, a boolean or null can be a page size or an @skip/@include condition: strings (ids,
+    // names) and input objects and lists (a batch of lab results) vary per request and never count.
+    if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean')
+      relevant.push(name, value ?? null);
   }
   const key = JSON.stringify([assumedListSize, operationName ?? null, relevant]);
   return key.length <= 1024 ? key : undefined;
