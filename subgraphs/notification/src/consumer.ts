@@ -248,18 +248,24 @@ export function notificationSubscriptions({
     observation: ObservationSnapshot,
   ): Promise<{ newer: boolean; wasCritical: boolean }> {
     const id = lower(observation.id);
-    const before = await trx
-      .selectFrom('observation_projection')
-      .select(['critical', 'version'])
-      .where('id', '=', id)
-      .forUpdate()
-      .executeTakeFirst();
+    // One round trip: the row as it was (locked) and the upsert. Every part of the statement sees the same
+    // snapshot, so `kept` is the version before this one; Postgres runs the unread `written` all the same.
+    const { rows } = await sql<{ critical: boolean | null; version: number | null }>`
+      with kept as (
+        select critical, version from observation_projection where id = ${id} for update
+      ), written as (
+        insert into observation_projection (id, critical, version)
+        values (${id}, ${observation.critical}, ${observation.version})
+        on conflict (id) do update set critical = excluded.critical, version = excluded.version
+        where observation_projection.version < excluded.version
+      )
+      select (select critical from kept) as critical, (select version from kept) as version`.execute(trx);
+    const before =
+      rows[0]?.version == null
+        ? undefined
+        : { critical: rows[0].critical === true, version: Number(rows[0].version) };
     if (before && before.version >= observation.version)
       return { newer: false, wasCritical: before.critical };
-    await sql`insert into observation_projection (id, critical, version)
-      values (${id}, ${observation.critical}, ${observation.version})
-      on conflict (id) do update set critical = excluded.critical, version = excluded.version
-      where observation_projection.version < excluded.version`.execute(trx);
     return { newer: true, wasCritical: before?.critical ?? false };
   }
 
