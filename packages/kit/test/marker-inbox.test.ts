@@ -141,5 +141,33 @@ describe('the marker inbox (no transactions)', () => {
       expect(applied).toEqual([]);
       expect(markers.peek(delivery('d1'))).toBeUndefined();
     });
+
+    it('releases the claims not yet done when marking them done fails, so the retry need not wait them out', async () => {
+      const markers = memoryInboxMarkers();
+      const failing = {
+        ...markers,
+        complete: async (which: Delivery) => {
+          if (which.eventId === 'f2') throw new Error('lost the connection');
+          return markers.complete(which);
+        },
+      };
+      const applied: string[] = [];
+      await expect(
+        createMarkerInbox(failing, { together: true }).deliverAll?.([
+          counting(applied)('f1'),
+          counting(applied)('f2'),
+        ]),
+      ).rejects.toThrow('lost the connection');
+      expect([markers.peek(delivery('f1')), markers.peek(delivery('f2'))]).toEqual([
+        { state: 'done' },
+        undefined,
+      ]);
+      const retry = createMarkerInbox(markers, { claimMs: 60_000 });
+      expect(await retry.deliver(delivery('f1'), async () => void applied.push('f1 again'))).toBe(
+        'duplicate',
+      );
+      expect(await retry.deliver(delivery('f2'), async () => void applied.push('f2 again'))).toBe('applied');
+      expect(applied.sort()).toEqual(['f1', 'f2', 'f2 again']);
+    });
   });
 });

@@ -129,7 +129,13 @@ export function createMarkerInbox(markers: InboxMarkers, options: MarkerInboxOpt
       await releaseAll(claimed);
       throw failed.reason;
     }
-    await Promise.all(claimed.map(({ delivery }) => markers.complete(delivery)));
+    const completions = await Promise.allSettled(claimed.map(({ delivery }) => markers.complete(delivery)));
+    const unfinished = completions.find((settled) => settled.status === 'rejected');
+    if (unfinished) {
+      // A release leaves a marker already done alone: the rest are free at once for the one-by-one retry.
+      await releaseAll(claimed);
+      throw unfinished.reason;
+    }
     return claims.map((settled) =>
       settled.status === 'fulfilled' && typeof settled.value === 'object' ? 'applied' : 'duplicate',
     );
