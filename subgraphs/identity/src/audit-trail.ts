@@ -1,14 +1,14 @@
 import { auditRecorded } from '@hsg/contracts';
 import { badUserInput, forbidden, isUuid, type Logger, unauthenticated } from '@hsg/kit';
+import { auditUnavailable } from '@hsg/kit/audit';
 import type { Principal } from '@hsg/kit/auth';
 import { createEventConsumer, type EventConsumer, type EventTransport, on, sqlInbox } from '@hsg/kit/events';
 import { cursorCodec, validPageSize } from '@hsg/kit/graphql';
 import type { SqlDatabase } from '@hsg/kit/sql';
-import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { AuditCursor, AuditFilter } from './model.ts';
+import type { AuditCursor, AuditEntry, AuditFilter } from './model.ts';
 import type { IdentityStore } from './store.ts';
-import type { AuditEntryRow } from './store-sql.ts';
+import { type AuditEntryRow, insertAuditEntries } from './store-sql.ts';
 
 /** The scope reading the audit trail needs (ADMIN's, see scopesOf in @hsg/kit/auth). */
 export const readAudit = 'audit:read';
@@ -55,39 +55,12 @@ export function createAuditTrailConsumer(options: {
             event_id: event.id,
           })),
         );
-        // Every row in one parameter: an event of a busy subgraph holds hundreds, and a VALUES list binds
-        // thirteen parameters for each (most of this consumer's time went into building it).
-        await sql`insert into audit_entries (${sql.join(entryColumns.map((column) => sql.ref(column)))})
-          select ${sql.join(entryColumns.map((column) => sql.ref(column)))}
-          from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as entry(${sql.raw(entryRecordType)})`.execute(
-          trx,
-        );
+        await insertAuditEntries(trx, rows);
       }),
     ],
     logger: options.logger,
   });
 }
-
-/** audit_entries' columns with their types, as jsonb_to_recordset reads a row. */
-const entryTypes = {
-  id: 'uuid',
-  at: 'timestamptz',
-  user_id: 'text',
-  role: 'text',
-  patient_id: 'text',
-  subgraph: 'text',
-  operation_name: 'text',
-  root_fields: 'text[]',
-  operation_type: 'text',
-  fields: 'text[]',
-  outcome: 'text',
-  trace_id: 'text',
-  event_id: 'text',
-} satisfies Record<keyof AuditEntryRow, string>;
-const entryColumns = Object.keys(entryTypes);
-const entryRecordType = Object.entries(entryTypes)
-  .map(([column, type]) => `${column} ${type}`)
-  .join(', ');
 
 /** Keyset cursor over (at, id), newest first. */
 export const auditCursor = cursorCodec<AuditCursor>(
@@ -105,14 +78,53 @@ const normalizedId = (id: string | null | undefined) => {
   return isUuid(trimmed) ? trimmed.toLowerCase() : trimmed;
 };
 
-/** Reading the trail: only a caller with `audit:read` (ADMIN), whatever the schema says on top. */
-export function createAuditTrail(store: IdentityStore) {
+/** The request reading the trail, as its own entries name it. */
+export interface TrailRead {
+  operationName?: string | null | undefined;
+  traceparent?: string | undefined;
+}
+
+/**
+ * Reading the trail: only a caller with `audit:read` (ADMIN), whatever the schema says on top. A read is on
+ * the trail itself, before its answer leaves: one entry per patient whose entries the page showed (and the
+ * patient it was filtered by), so who looked into whose record is on record too. Entries with
+ * `subgraph: identity` and the root field `auditEntries` are those reads; their `eventId` names the read.
+ * A read whose entries cannot be written answers UNAVAILABLE, nothing else.
+ */
+export function createAuditTrail(store: IdentityStore, clock: () => Date = () => new Date()) {
+  async function recordRead(principal: Principal, patients: Set<string>, read: TrailRead): Promise<void> {
+    if (patients.size === 0) return;
+    const readId = uuidv7();
+    const at = clock();
+    const entries: Array<AuditEntry & { eventId: string }> = [...patients].sort().map((patientId) => ({
+      id: uuidv7(),
+      at,
+      userId: principal.userId,
+      role: principal.role,
+      patientId,
+      subgraph: 'identity',
+      operationName: read.operationName?.slice(0, 200) ?? null,
+      rootFields: ['auditEntries'],
+      operationType: 'READ',
+      fields: ['Query.auditEntries'],
+      outcome: 'ALLOWED',
+      traceId: read.traceparent?.split('-')[1] ?? null,
+      eventId: readId,
+    }));
+    try {
+      await store.appendAuditEntries(entries);
+    } catch {
+      throw auditUnavailable();
+    }
+  }
+
   return {
     async entries(
       principal: Principal | undefined,
       filter: AuditFilter | null | undefined,
       first: number,
       after: string | null | undefined,
+      read: TrailRead = {},
     ) {
       if (!principal) throw unauthenticated();
       if (!principal.scopes.has(readAudit)) throw forbidden('Only an ADMIN may read the audit trail');
@@ -127,6 +139,9 @@ export function createAuditTrail(store: IdentityStore) {
         to: filter?.to ?? null,
       };
       const page = await store.auditEntries(normalized, first, after ? auditCursor.decode(after) : undefined);
+      const patients = new Set(page.entries.flatMap((entry) => (entry.patientId ? [entry.patientId] : [])));
+      if (normalized.patientId) patients.add(normalized.patientId);
+      await recordRead(principal, patients, read);
       return { ...page, totalCount: () => store.countAuditEntries(normalized) };
     },
   };

@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import { DateTimeScalar, pageInfoOf } from '@hsg/kit/graphql';
 import type { RequestContext } from '@hsg/kit/runtime';
 import type DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
 import { type AuditTrail, auditCursor } from './audit-trail.ts';
 import { type CreateUserInput, type IdentityDomain, type UpdateUserInput, usernameCursor } from './domain.ts';
 import type { AuditFilter, SigningKey, User, UserFilter } from './model.ts';
@@ -43,9 +44,13 @@ export function createResolvers(
       auditEntries: async (
         _: unknown,
         args: { filter?: AuditFilter | null; first: number; after?: string | null },
-        { principal }: IdentityContext,
+        { principal, traceparent }: IdentityContext,
+        info: GraphQLResolveInfo,
       ) => {
-        const page = await auditTrail.entries(principal, args.filter, args.first, args.after);
+        const page = await auditTrail.entries(principal, args.filter, args.first, args.after, {
+          operationName: info.operation.name?.value,
+          traceparent,
+        });
         const edges = page.entries.map((entry) => ({ cursor: auditCursor.encode(entry), node: entry }));
         return {
           edges,

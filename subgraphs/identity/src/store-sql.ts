@@ -1,6 +1,12 @@
 import { AppError, conflict, likePrefix } from '@hsg/kit';
 import type { Role } from '@hsg/kit/auth';
-import { countRows, isUniqueViolation, lockExpectedVersion, type SqlDatabase } from '@hsg/kit/sql';
+import {
+  type AnyKysely,
+  countRows,
+  isUniqueViolation,
+  lockExpectedVersion,
+  type SqlDatabase,
+} from '@hsg/kit/sql';
 import type { JWK } from 'jose';
 import { type Kysely, sql } from 'kysely';
 import type {
@@ -505,7 +511,61 @@ export function createSqlIdentityStore(database: SqlDatabase): IdentityStore {
     },
 
     countAuditEntries: (filter) => countRows(auditFiltered(filter)),
+
+    appendAuditEntries: (entries) =>
+      insertAuditEntries(
+        db,
+        entries.map((entry) => ({
+          id: entry.id,
+          at: entry.at,
+          user_id: entry.userId,
+          role: entry.role,
+          patient_id: entry.patientId,
+          subgraph: entry.subgraph,
+          operation_name: entry.operationName,
+          root_fields: entry.rootFields,
+          operation_type: entry.operationType,
+          fields: entry.fields,
+          outcome: entry.outcome,
+          trace_id: entry.traceId,
+          event_id: entry.eventId,
+        })),
+      ),
   };
+}
+
+/** audit_entries' columns with their types, as jsonb_to_recordset reads a row. */
+const entryTypes = {
+  id: 'uuid',
+  at: 'timestamptz',
+  user_id: 'text',
+  role: 'text',
+  patient_id: 'text',
+  subgraph: 'text',
+  operation_name: 'text',
+  root_fields: 'text[]',
+  operation_type: 'text',
+  fields: 'text[]',
+  outcome: 'text',
+  trace_id: 'text',
+  event_id: 'text',
+} satisfies Record<keyof AuditEntryRow, string>;
+const entryColumns = Object.keys(entryTypes);
+const entryRecordType = Object.entries(entryTypes)
+  .map(([column, type]) => `${column} ${type}`)
+  .join(', ');
+
+/**
+ * Appends trail entries in one statement, every row in one parameter: an event of a busy subgraph holds
+ * hundreds, and a VALUES list binds thirteen parameters for each (most of the consumer's time went there).
+ */
+export async function insertAuditEntries(db: AnyKysely, rows: readonly AuditEntryRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`insert into audit_entries (${sql.join(entryColumns.map((column) => sql.ref(column)))})
+    select ${sql.join(entryColumns.map((column) => sql.ref(column)))}
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as entry(${sql.raw(entryRecordType)})`.execute(
+    db,
+  );
 }
 
 const tokenRow = (token: RefreshToken): RefreshTokenRow => ({

@@ -1,6 +1,7 @@
 import type {
   AttemptOutcome,
   AuditCursor,
+  AuditEntry,
   AuditFilter,
   AuditPage,
   RefreshFamily,
@@ -90,4 +91,6 @@ export interface IdentityStore {
    */
   auditEntries(filter: AuditFilter, first: number, after: AuditCursor | undefined): Promise<AuditPage>;
   countAuditEntries(filter: AuditFilter): Promise<number>;
+  /** Appends entries the trail writes itself (an ADMIN's read of it), `eventId` naming that read. */
+  appendAuditEntries(entries: ReadonlyArray<AuditEntry & { eventId: string }>): Promise<void>;
 }

@@ -206,14 +206,17 @@ export function describeAuditTrail(makeBackend: () => EventBackend): void {
         batch({ userId, at: at(4), records: [record('ALLOWED')] }),
         batch({ userId, at: at(5) }), // another patient
       );
-      await arrived({ patientId }, 4);
+      // Up to a moment before now: the ADMIN's reads of this patient's trail are on it too (later).
+      const upTo = at(6);
+      await arrived({ patientId, to: upTo }, 4);
 
-      const page1 = await entriesOf({ patientId }, 3);
+      const page1 = await entriesOf({ patientId, to: upTo }, 3);
       expect(page1?.totalCount).toBe(4);
       expect(page1?.edges.map((edge) => edge.node.at)).toEqual([at(4), at(3), at(2)]);
       expect(page1?.pageInfo.hasNextPage).toBe(true);
-      const page2 = (await as(admin, { filter: { patientId }, first: 3, after: page1?.pageInfo.endCursor }))
-        .data?.auditEntries as NonNullable<typeof page1>;
+      const page2 = (
+        await as(admin, { filter: { patientId, to: upTo }, first: 3, after: page1?.pageInfo.endCursor })
+      ).data?.auditEntries as NonNullable<typeof page1>;
       expect(page2.edges.map((edge) => edge.node.at)).toEqual([at(1)]);
       expect(page2.pageInfo.hasNextPage).toBe(false);
 
@@ -236,6 +239,54 @@ export function describeAuditTrail(makeBackend: () => EventBackend): void {
       ]);
       expect(errorCode(await as(admin, { filter: { from: at(5), to: at(1) } }))).toBe('BAD_USER_INPUT');
       expect(errorCode(await as(admin, { after: 'not-a-cursor' }))).toBe('BAD_USER_INPUT');
+    }, 60_000);
+
+    it("puts an ADMIN's reads of the trail on it: who looked into whose entries, per patient", async () => {
+      const [one, two] = [uuidv7(), uuidv7()];
+      const record = (patientId: string) => ({
+        patientId,
+        outcome: 'ALLOWED' as const,
+        fields: ['Patient.name'],
+        rootFields: ['patient'],
+      });
+      const data = batch({ records: [record(one), record(two)] });
+      await publish(data);
+      await arrived({ userId: data.userId }, 2);
+      const reader = { role: 'ADMIN', userId: uuidv7() } as const;
+      const read = await graphqlRequest(
+        identity.url,
+        'query Review($userId: ID!) { auditEntries(filter: { userId: $userId }) { edges { node { patientId } } } }',
+        { userId: data.userId },
+        await keys.headersFor(reader),
+      );
+      expect(read.errors).toBeUndefined();
+      const readsOf = async (patientId: string) =>
+        (await entriesOf({ patientId, userId: reader.userId }))?.edges.map((edge) => edge.node);
+      for (const patientId of [one, two])
+        expect(await readsOf(patientId)).toEqual([
+          {
+            at: expect.any(String),
+            userId: reader.userId,
+            role: 'ADMIN',
+            patientId,
+            subgraph: 'identity',
+            operationName: 'Review',
+            rootFields: ['auditEntries'],
+            operationType: 'READ',
+            fields: ['Query.auditEntries'],
+            outcome: 'ALLOWED',
+            traceId: null,
+          },
+        ]);
+      // A read filtered by a patient is on that patient's trail even when it found nothing.
+      const nobody = uuidv7();
+      await graphqlRequest(
+        identity.url,
+        'query ($patientId: ID!) { auditEntries(filter: { patientId: $patientId }) { totalCount } }',
+        { patientId: nobody },
+        await keys.headersFor(reader),
+      );
+      expect((await readsOf(nobody))?.map((entry) => entry.subgraph)).toEqual(['identity']);
     }, 60_000);
 
     it('answers nobody but an ADMIN', async () => {
