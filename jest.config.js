@@ -15,6 +15,10 @@ export default {
   // longer says so itself (start-up hooks use @hsg/testing's setupTimeoutMs). Global, not per project:
   // jest-circus reads only the global config's testTimeout, so in `common` it was silently 5 s.
   testTimeout: 30_000,
+  // On two cores jest runs every suite in band, in its one process (one worker or fewer), where what each
+  // suite's ESM context leaves behind adds up: a full run reached the 4 GB heap limit after 128 suites. A
+  // memory limit makes jest use a worker, replaced once it holds more than this after a suite.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     {
       ...common,
