@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { silentLogger } from '@hsg/kit';
+import { hl7Stamp, labTests } from './lab-tests.ts';
 import { percentile } from './stock.ts';
 
 const { values } = parseArgs({
@@ -56,23 +57,7 @@ const load = <T>(path: string) => import(new URL(path, import.meta.url).href) as
 const bridge = await load<BridgeModule>('../hl7-bridge/src/bridge.ts');
 const medplum = await load<MedplumModule>('../hl7-bridge/test/medplum-baseline.ts');
 
-const tests = [
-  ['2345-7', 'Glucose', 'mg/dL', 70, 99],
-  ['2823-3', 'Potassium', 'mmol/L', 3.5, 5.1],
-  ['2951-2', 'Sodium', 'mmol/L', 136, 145],
-  ['2160-0', 'Creatinine', 'mg/dL', 0.6, 1.3],
-  ['718-7', 'Hemoglobin', 'g/dL', 12, 17.5],
-  ['6690-2', 'Leukocytes', '10*3/uL', 4.5, 11],
-  ['777-3', 'Platelets', '10*3/uL', 150, 400],
-  ['1742-6', 'ALT', 'U/L', 7, 56],
-  ['1920-8', 'AST', 'U/L', 10, 40],
-  ['17861-6', 'Calcium', 'mg/dL', 8.5, 10.2],
-] as const;
-
-const stamp = (minute: number) => {
-  const date = new Date(Date.UTC(2026, 1, 1, 7, 0) + minute * 60_000);
-  return `${date.toISOString().slice(0, 16).replace(/[-T:]/g, '')}00+0100`;
-};
+const stamp = (minute: number) => hl7Stamp(Date.UTC(2026, 1, 1, 7, 0), minute, '+0100');
 
 /** Message i: 3 to 10 results, its own control ID and times. */
 function oru(index: number): string {
@@ -84,7 +69,7 @@ function oru(index: number): string {
     `OBR|1|PLC-${index}|FIL-${index}|24323-8^Comprehensive metabolic panel^LN|||${stamp(index)}|||||||||D-1^Doctor^Dana^^^Dr||||||${stamp(index + 30)}|||F`,
   ];
   for (let position = 0; position < count; position++) {
-    const [code, name, unit, low, high] = tests[position] ?? tests[0];
+    const [code, name, unit, low, high] = labTests[position] ?? labTests[0];
     const value = (((low + high) / 2) * (1 + (((index + position) % 7) - 3) / 10)).toFixed(1);
     const flag = Number(value) > high ? 'H' : Number(value) < low ? 'L' : 'N';
     if (position === count - 1 && index % 3 === 0)

@@ -14,6 +14,7 @@ import { connectMllp, type MllpClient } from '@hsg/hl7-bridge';
 import { dataOf, graphqlRequest, sessions, testAdmin, uniqueName } from '@hsg/testing';
 import { dropRealModeStores, freePorts, startRealMode } from '../launcher/src/real.ts';
 import { parts } from '../launcher/src/registry.ts';
+import { hl7Stamp, labTests } from './lab-tests.ts';
 import { childPids, clockTicks, machineBusyTicks, percentile, processTicks } from './stock.ts';
 
 const { values } = parseArgs({
@@ -33,20 +34,7 @@ process.env.LOG_LEVEL ??= 'warn';
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const tests = [
-  ['2345-7', 'Glucose', 'mg/dL', 70, 99],
-  ['2823-3', 'Potassium', 'mmol/L', 3.5, 5.1],
-  ['2951-2', 'Sodium', 'mmol/L', 136, 145],
-  ['2160-0', 'Creatinine', 'mg/dL', 0.6, 1.3],
-  ['718-7', 'Hemoglobin', 'g/dL', 12, 17.5],
-  ['6690-2', 'Leukocytes', '10*3/uL', 4.5, 11],
-  ['777-3', 'Platelets', '10*3/uL', 150, 400],
-  ['1742-6', 'ALT', 'U/L', 7, 56],
-  ['1920-8', 'AST', 'U/L', 10, 40],
-  ['17861-6', 'Calcium', 'mg/dL', 8.5, 10.2],
-] as const;
-const stamp = (minute: number) =>
-  `${new Date(Date.UTC(2026, 2, 1, 6, 0) + minute * 60_000).toISOString().slice(0, 16).replace(/[-T:]/g, '')}00+0000`;
+const stamp = (minute: number) => hl7Stamp(Date.UTC(2026, 2, 1, 6, 0), minute, '+0000');
 
 /** Message `index` for the patient `mrn`: 3 to 10 results, its own control ID (so never a resend). */
 function oru(index: number, mrn: string): { text: string; results: number } {
@@ -57,7 +45,7 @@ function oru(index: number, mrn: string): { text: string; results: number } {
     `OBR|1|PLC-${index}|FIL-${index}|24323-8^Metabolic panel^LN|||${stamp(index)}|||||||||D-1^Doctor^Dana||||||${stamp(index)}|||F`,
   ];
   for (let position = 0; position < count; position++) {
-    const [code, name, unit, low, high] = tests[position] ?? tests[0];
+    const [code, name, unit, low, high] = labTests[position] ?? labTests[0];
     const value = (((low + high) / 2) * (1 + (((index + position) % 7) - 3) / 10)).toFixed(1);
     const flag = Number(value) > high ? 'H' : Number(value) < low ? 'L' : 'N';
     lines.push(
