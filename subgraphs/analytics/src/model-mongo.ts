@@ -4,9 +4,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { type BucketAttributes, type BucketOf, bucketOf } from './buckets.ts';
 import type { Fact, FactKind } from './facts.ts';
 import { type AnalyticsModel, type DayRange, type FactGroup, newGroupId } from './model.ts';
-import { duplicatePositions, gathered, insertAll } from './mongo-bulk.ts';
-
-const duplicateKey = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
+import { duplicateKey, duplicatePositions, gathered, insertAll } from './mongo-bulk.ts';
 
 /** A lost or unreachable server is worth retrying (the consumer backs off); anything else is a bug. */
 const transient = /^Mongo(ose)?(Network|NetworkTimeout|ServerSelection|NotConnected|PoolCleared|Topology)/;

@@ -11,6 +11,10 @@ export const gathered = <Key, Value>(batch: (keys: readonly Key[]) => Promise<Ar
 
 const duplicateKeyCode = 11000;
 
+/** Whether a write was refused because a document with its `_id` (or unique key) exists. */
+export const duplicateKey = (error: unknown): boolean =>
+  (error as { code?: unknown } | null)?.code === duplicateKeyCode;
+
 /**
  * Inserts every document (unordered: one refused does not stop the rest); answers the positions refused
  * for a duplicate key. Any other refusal throws.

@@ -91,11 +91,11 @@ export interface TrailRead {
  * `subgraph: identity` and the root field `auditEntries` are those reads; their `eventId` names the read.
  * A read whose entries cannot be written answers UNAVAILABLE, nothing else.
  */
-export function createAuditTrail(store: IdentityStore, clock: () => Date = () => new Date()) {
+export function createAuditTrail(store: IdentityStore) {
   async function recordRead(principal: Principal, patients: Set<string>, read: TrailRead): Promise<void> {
     if (patients.size === 0) return;
     const readId = uuidv7();
-    const at = clock();
+    const at = new Date();
     const entries: Array<AuditEntry & { eventId: string }> = [...patients].sort().map((patientId) => ({
       id: uuidv7(),
       at,

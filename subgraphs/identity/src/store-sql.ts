@@ -104,6 +104,22 @@ const toAuditEntry = (row: AuditEntryRow): AuditEntry => ({
   traceId: row.trace_id,
 });
 
+const toAuditEntryRow = ({ eventId, ...entry }: AuditEntry & { eventId: string }): AuditEntryRow => ({
+  id: entry.id,
+  at: entry.at,
+  user_id: entry.userId,
+  role: entry.role,
+  patient_id: entry.patientId,
+  subgraph: entry.subgraph,
+  operation_name: entry.operationName,
+  root_fields: entry.rootFields,
+  operation_type: entry.operationType,
+  fields: entry.fields,
+  outcome: entry.outcome,
+  trace_id: entry.traceId,
+  event_id: eventId,
+});
+
 const toUser = (row: UserRow): User => ({
   id: row.id,
   username: row.username,
@@ -512,25 +528,7 @@ export function createSqlIdentityStore(database: SqlDatabase): IdentityStore {
 
     countAuditEntries: (filter) => countRows(auditFiltered(filter)),
 
-    appendAuditEntries: (entries) =>
-      insertAuditEntries(
-        db,
-        entries.map((entry) => ({
-          id: entry.id,
-          at: entry.at,
-          user_id: entry.userId,
-          role: entry.role,
-          patient_id: entry.patientId,
-          subgraph: entry.subgraph,
-          operation_name: entry.operationName,
-          root_fields: entry.rootFields,
-          operation_type: entry.operationType,
-          fields: entry.fields,
-          outcome: entry.outcome,
-          trace_id: entry.traceId,
-          event_id: entry.eventId,
-        })),
-      ),
+    appendAuditEntries: (entries) => insertAuditEntries(db, entries.map(toAuditEntryRow)),
   };
 }
 

@@ -181,6 +181,7 @@ export function createSqlObservationStore(database: SqlDatabase): ObservationSto
           // round trips per result; a correction first writes the new ones before it, since it may
           // supersede one of them.
           let unwritten: Observation[] = [];
+          const batchRows: Tables['lab_batch_results'][] = [];
           const writeNew = async () => {
             if (unwritten.length === 0) return;
             await trx.insertInto('observations').values(unwritten.map(toRow)).execute();
@@ -204,24 +205,16 @@ export function createSqlObservationStore(database: SqlDatabase): ObservationSto
             if (current) await replace(trx, current, next);
             else unwritten.push(next);
             changes.push({ next, previous: current });
+            batchRows.push({
+              sending_facility: plan.sendingFacility,
+              message_id: plan.messageId,
+              position: result.position,
+              observation_id: next.id,
+              version: next.version,
+            });
           }
           await writeNew();
-          if (plan.results.length > 0)
-            await trx
-              .insertInto('lab_batch_results')
-              .values(
-                plan.results.map((result, index) => {
-                  const next = (changes[index] as ObservationChange).next;
-                  return {
-                    sending_facility: plan.sendingFacility,
-                    message_id: plan.messageId,
-                    position: result.position,
-                    observation_id: next.id,
-                    version: next.version,
-                  };
-                }),
-              )
-              .execute();
+          if (batchRows.length > 0) await trx.insertInto('lab_batch_results').values(batchRows).execute();
           await enqueueEvents(database, trx as AnyKysely, plan.events(changes));
           return { observations: changes.map((change) => change.next), duplicate: false };
         }),

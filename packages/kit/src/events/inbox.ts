@@ -10,6 +10,9 @@ export interface Delivery {
 
 export type InboxOutcome = 'applied' | 'duplicate';
 
+/** One string per (group, event id), for sets and maps of deliveries. */
+export const deliveryKey = ({ groupId, eventId }: Delivery): string => `${groupId}\u0000${eventId}`;
+
 /**
  * The inbox seam under the idempotent consumer: the record that an event was handled, and the handler's
  * effect, committed as one unit. `Unit` is what the effect writes through: for SQL the transaction that
@@ -79,8 +82,6 @@ export function sqlInbox(database: SqlDatabase): Inbox<SqlUnit> {
       ),
   };
 }
-
-const deliveryKey = ({ groupId, eventId }: Delivery) => `${groupId}\u0000${eventId}`;
 
 /**
  * Records every event id for its group, in order; per delivery whether it was its first (false for one

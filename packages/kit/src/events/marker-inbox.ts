@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pause } from '../retry.ts';
-import type { Delivery, Inbox, InboxOutcome } from './inbox.ts';
+import { type Delivery, deliveryKey, type Inbox, type InboxOutcome } from './inbox.ts';
 
 /** A delivery's claim on an event: `owner` is applying it and may be presumed gone after `until` (epoch ms). */
 export interface Claim {
@@ -73,8 +73,6 @@ export function createMarkerInbox(markers: InboxMarkers, options: MarkerInboxOpt
       await pause(Math.min(recheckMs, left)); // another delivery is applying it: wait for its outcome
     }
   }
-  const releaseAll = (claimed: ReadonlyArray<{ delivery: Delivery; claim: Claim }>) =>
-    Promise.all(claimed.map(({ delivery, claim }) => markers.release(delivery, claim).catch(() => {})));
 
   const inbox: Inbox<Delivery> = {
     async deliver(delivery, effect): Promise<InboxOutcome> {
@@ -94,48 +92,39 @@ export function createMarkerInbox(markers: InboxMarkers, options: MarkerInboxOpt
   inbox.deliverAll = async (deliveries) => {
     // An event twice in one batch: its first delivery applies it, the repeat is a duplicate.
     const seen = new Set<string>();
-    const firsts = deliveries.map(({ delivery }) => {
-      const key = JSON.stringify([delivery.groupId, delivery.eventId]);
-      const first = !seen.has(key);
-      seen.add(key);
-      return first;
-    });
     const claims = await Promise.allSettled(
-      deliveries.map(({ delivery }, index) => (firsts[index] ? claimFor(delivery) : ('repeat' as const))),
+      deliveries.map(({ delivery }) => {
+        const key = deliveryKey(delivery);
+        if (seen.has(key)) return 'repeat' as const;
+        seen.add(key);
+        return claimFor(delivery);
+      }),
     );
-    const claimed = claims.flatMap((settled, index) =>
-      settled.status === 'fulfilled' && typeof settled.value === 'object'
-        ? [
-            {
-              index,
-              delivery: (deliveries[index] as (typeof deliveries)[number]).delivery,
-              claim: settled.value,
-            },
-          ]
-        : [],
+    const claimed = claims.flatMap((settled, index) => {
+      if (settled.status !== 'fulfilled' || typeof settled.value !== 'object') return [];
+      const { delivery, effect } = deliveries[index] as (typeof deliveries)[number];
+      return [{ delivery, effect, claim: settled.value }];
+    });
+    /** Every claim of the batch let go (a done marker stays), then the step's error thrown. */
+    const giveUp = async (error: unknown): Promise<never> => {
+      await Promise.all(
+        claimed.map(({ delivery, claim }) => markers.release(delivery, claim).catch(() => {})),
+      );
+      throw error;
+    };
+    const failedStep = (settled: PromiseSettledResult<unknown>[]) =>
+      settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const refused = failedStep(claims);
+    if (refused) return giveUp(refused.reason);
+    const failed = failedStep(
+      await Promise.allSettled(claimed.map(({ delivery, effect }) => effect(delivery))),
     );
-    const refused = claims.find((settled) => settled.status === 'rejected');
-    if (refused) {
-      await releaseAll(claimed);
-      throw refused.reason;
-    }
-    const effects = await Promise.allSettled(
-      claimed.map(({ index, delivery }) =>
-        (deliveries[index] as (typeof deliveries)[number]).effect(delivery),
-      ),
+    if (failed) return giveUp(failed.reason);
+    // A release leaves a marker already done alone: the rest are free at once for the one-by-one retry.
+    const unfinished = failedStep(
+      await Promise.allSettled(claimed.map(({ delivery }) => markers.complete(delivery))),
     );
-    const failed = effects.find((settled) => settled.status === 'rejected');
-    if (failed) {
-      await releaseAll(claimed);
-      throw failed.reason;
-    }
-    const completions = await Promise.allSettled(claimed.map(({ delivery }) => markers.complete(delivery)));
-    const unfinished = completions.find((settled) => settled.status === 'rejected');
-    if (unfinished) {
-      // A release leaves a marker already done alone: the rest are free at once for the one-by-one retry.
-      await releaseAll(claimed);
-      throw unfinished.reason;
-    }
+    if (unfinished) return giveUp(unfinished.reason);
     return claims.map((settled) =>
       settled.status === 'fulfilled' && typeof settled.value === 'object' ? 'applied' : 'duplicate',
     );
@@ -150,32 +139,32 @@ export function createMarkerInbox(markers: InboxMarkers, options: MarkerInboxOpt
  */
 export function memoryInboxMarkers(): InboxMarkers & { peek(delivery: Delivery): InboxMarker | undefined } {
   const markers = new Map<string, InboxMarker>();
-  const key = ({ groupId, eventId }: Delivery) => JSON.stringify([groupId, eventId]);
+
   const io = () => new Promise<void>((resolve) => setImmediate(resolve)); // a store round trip
   const isClaim = (marker: InboxMarker | undefined, claim: Claim) =>
     marker?.state === 'claimed' && marker.owner === claim.owner && marker.until === claim.until;
   return {
-    peek: (delivery) => markers.get(key(delivery)),
+    peek: (delivery) => markers.get(deliveryKey(delivery)),
     async claim(delivery, claim) {
       await io();
-      const existing = markers.get(key(delivery));
+      const existing = markers.get(deliveryKey(delivery));
       if (existing) return existing;
-      markers.set(key(delivery), { state: 'claimed', ...claim });
+      markers.set(deliveryKey(delivery), { state: 'claimed', ...claim });
       return undefined;
     },
     async takeOver(delivery, stale, claim) {
       await io();
-      if (!isClaim(markers.get(key(delivery)), stale)) return false;
-      markers.set(key(delivery), { state: 'claimed', ...claim });
+      if (!isClaim(markers.get(deliveryKey(delivery)), stale)) return false;
+      markers.set(deliveryKey(delivery), { state: 'claimed', ...claim });
       return true;
     },
     async complete(delivery) {
       await io();
-      markers.set(key(delivery), { state: 'done' });
+      markers.set(deliveryKey(delivery), { state: 'done' });
     },
     async release(delivery, claim) {
       await io();
-      if (isClaim(markers.get(key(delivery)), claim)) markers.delete(key(delivery));
+      if (isClaim(markers.get(deliveryKey(delivery)), claim)) markers.delete(deliveryKey(delivery));
     },
   };
 }
